@@ -1,0 +1,41 @@
+"""The scoring model: schema, YAML loading with line numbers, templates."""
+
+from mql.model.loader import (
+    TEMPLATES,
+    load_model,
+    load_template,
+    parse_model,
+    template_path,
+)
+from mql.model.schema import (
+    GRADES,
+    AccountRollup,
+    Condition,
+    Decay,
+    Disqualifier,
+    FitRule,
+    Grades,
+    Group,
+    IntentRule,
+    Model,
+    Repeat,
+)
+
+__all__ = [
+    "GRADES",
+    "TEMPLATES",
+    "AccountRollup",
+    "Condition",
+    "Decay",
+    "Disqualifier",
+    "FitRule",
+    "Grades",
+    "Group",
+    "IntentRule",
+    "Model",
+    "Repeat",
+    "load_model",
+    "load_template",
+    "parse_model",
+    "template_path",
+]

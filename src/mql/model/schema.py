@@ -1,0 +1,270 @@
+"""The scoring model: what a model file may say, validated in one place.
+
+A model is plain data. The scoring engine (``mql.scoring``) and the batch engine
+(``mql.batch``) read it; nothing here scores. See docs/model.md for every field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: 25% per quarter is the default decay; a quarter is a quarter of 365.25 days.
+DEFAULT_DECAY_RATE = 0.25
+DEFAULT_DECAY_PERIOD_DAYS = 365.25 / 4
+
+GRADES = ("A", "B", "C", "D")
+
+Scalar = str | int | float | bool
+RuleId = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=80)
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(_Strict):
+    """One test on one value. Exactly one kind: equals, in, range, contains, regex,
+    glob or present. A bare scalar in YAML means ``equals``, a bare list ``in``."""
+
+    equals: Scalar | None = None
+    in_: tuple[Scalar, ...] | None = Field(default=None, alias="in")
+    min: float | None = None
+    max: float | None = None
+    contains: str | None = None
+    regex: str | None = None
+    glob: str | None = None
+    present: bool | None = None
+    case_sensitive: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            return {"in": list(data)}
+        if isinstance(data, str | int | float | bool):
+            return {"equals": data}
+        return data
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Condition:
+        kinds = [
+            k
+            for k in ("equals", "in_", "contains", "regex", "glob", "present")
+            if getattr(self, k) is not None
+        ]
+        if self.min is not None or self.max is not None:
+            kinds.append("range")
+        if len(kinds) != 1:
+            got = ", ".join(kinds) or "none"
+            raise ValueError(
+                "a condition needs exactly one of equals, in, min/max, contains, "
+                f"regex, glob, present; got {got}. Use one condition per field."
+            )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}; swap them")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(
+                    f"regex {self.regex!r} does not compile: {exc}. "
+                    "Escape special characters such as . ( [ with a backslash."
+                ) from exc
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The condition's kind: equals, in, range, contains, regex, glob or present."""
+        if self.min is not None or self.max is not None:
+            return "range"
+        for name in ("equals", "contains", "regex", "glob", "present"):
+            if getattr(self, name) is not None:
+                return name
+        return "in"
+
+
+Conditions = dict[str, Condition]
+
+
+class Decay(_Strict):
+    """Loss of intent with the lead's inactivity: ``rate`` per ``period_days``, after
+    ``grace_days`` without activity. Rate 0 turns decay off."""
+
+    rate: float = Field(default=DEFAULT_DECAY_RATE, ge=0.0, lt=1.0)
+    period_days: float = Field(default=DEFAULT_DECAY_PERIOD_DAYS, gt=0.0)
+    grace_days: float = Field(default=0.0, ge=0.0)
+
+
+class Group(_Strict):
+    """Intent rules whose points add up under one cap (and floor)."""
+
+    id: RuleId
+    label: str | None = None
+    cap: float | None = None
+    floor: float | None = None
+    decay: Decay | None = None
+
+    @model_validator(mode="after")
+    def _cap_above_floor(self) -> Group:
+        if self.cap is not None and self.floor is not None and self.cap < self.floor:
+            raise ValueError(
+                f"cap {self.cap} is below floor {self.floor}; the cap must be >= floor"
+            )
+        return self
+
+
+class Repeat(_Strict):
+    """How often an intent rule counts for one lead.
+
+    ``every`` match; ``once`` per lead; ``once_per`` distinct value of a property;
+    ``min_count``: once, when the N-th match arrives.
+    """
+
+    mode: Literal["every", "once", "once_per", "min_count"]
+    key: str | None = None
+    count: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            if data in ("every", "once"):
+                return {"mode": data}
+            raise ValueError(
+                f"repeat {data!r} is not a mode; use every, once, "
+                "{once_per: PROPERTY} or {min_count: N}"
+            )
+        if isinstance(data, dict) and "mode" not in data and len(data) == 1:
+            ((name, value),) = data.items()
+            if name == "once_per":
+                return {"mode": "once_per", "key": value}
+            if name == "min_count":
+                return {"mode": "min_count", "count": value}
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> Repeat:
+        if self.mode == "once_per" and not self.key:
+            raise ValueError("once_per needs the property name, e.g. {once_per: asset}")
+        if self.mode == "min_count" and self.count is None:
+            raise ValueError("min_count needs a number, e.g. {min_count: 3}")
+        return self
+
+
+class FitRule(_Strict):
+    """Points for lead and account attributes; all conditions in ``when`` must hold."""
+
+    id: RuleId
+    label: str | None = None
+    when: Conditions = Field(min_length=1)
+    points: float
+
+
+class IntentRule(_Strict):
+    """Points for an event of one of the listed types whose properties match."""
+
+    id: RuleId
+    label: str | None = None
+    event: tuple[str, ...] = Field(min_length=1)
+    where: Conditions = Field(default_factory=dict)
+    points: float
+    group: RuleId
+    repeat: Repeat
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+
+class Disqualifier(_Strict):
+    """Keeps a lead from MQL whatever its points, with the reason shown."""
+
+    id: RuleId
+    when: Conditions = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class Grades(_Strict):
+    """Minimum fit points for grades A, B and C; below C is D."""
+
+    A: float = 40.0
+    B: float = 25.0
+    C: float = 10.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Grades:
+        if not self.A >= self.B >= self.C:
+            raise ValueError(
+                f"grade bands must satisfy A >= B >= C; got A={self.A}, "
+                f"B={self.B}, C={self.C}"
+            )
+        return self
+
+
+class AccountRollup(_Strict):
+    """How an account's score is made from its leads' scores."""
+
+    method: Literal["top_n", "max"] = "top_n"
+    top_n: int = Field(default=3, ge=1)
+    engaged_min_intent: float = Field(default=0.0, ge=0.0)
+
+
+class Model(_Strict):
+    """A complete scoring model."""
+
+    name: str
+    description: str | None = None
+    version: int = 1
+    threshold: float
+    min_grade: Literal["A", "B", "C", "D"] | None = None
+    grades: Grades = Field(default_factory=Grades)
+    decay: Decay = Field(default_factory=Decay)
+    groups: tuple[Group, ...] = ()
+    total_cap: float | None = None
+    fit: tuple[FitRule, ...] = ()
+    intent: tuple[IntentRule, ...] = ()
+    disqualifiers: tuple[Disqualifier, ...] = ()
+    account: AccountRollup = Field(default_factory=AccountRollup)
+
+    @model_validator(mode="after")
+    def _references(self) -> Model:
+        seen: set[str] = set()
+        for rule_id in [
+            *(r.id for r in self.fit),
+            *(r.id for r in self.intent),
+            *(d.id for d in self.disqualifiers),
+        ]:
+            if rule_id in seen:
+                raise ValueError(
+                    f"rule id {rule_id!r} is used twice; every fit, intent and "
+                    "disqualifier rule needs its own id"
+                )
+            seen.add(rule_id)
+        group_ids = [g.id for g in self.groups]
+        if len(set(group_ids)) != len(group_ids):
+            dup = next(g for g in group_ids if group_ids.count(g) > 1)
+            raise ValueError(f"group id {dup!r} is declared twice")
+        missing = sorted({r.group for r in self.intent} - set(group_ids))
+        if missing:
+            raise ValueError(
+                f"intent rules use undeclared groups {missing}; declare them under "
+                f"groups: (known: {group_ids})"
+            )
+        return self
+
+    def group(self, group_id: str) -> Group:
+        """The group with this id."""
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        raise KeyError(group_id)
+
+    def decay_of(self, group_id: str) -> Decay:
+        """The decay that applies to a group: its own, or the model's."""
+        return self.group(group_id).decay or self.decay
