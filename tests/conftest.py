@@ -38,11 +38,15 @@ def postgres_server() -> str:
     """The URL of the PostgreSQL server; skipped with the reason when none answers."""
     import sqlalchemy as sa
 
+    engine = _admin_engine()
     try:
-        with _admin_engine().connect() as conn:
+        with engine.connect() as conn:
             conn.execute(sa.text("select 1"))
     except sa.exc.OperationalError as exc:
         pytest.skip(f"no PostgreSQL server answers at {POSTGRES_URL}: {exc.orig}")
+    finally:
+        # An engine left to the garbage collector warns, and warnings are errors.
+        engine.dispose()
     return POSTGRES_URL
 
 

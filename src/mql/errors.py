@@ -6,7 +6,10 @@ Every error that mql raises on purpose derives from :class:`MqlError`::
     ├── ModelError          a scoring model that cannot be used (file, line, fix)
     ├── InputError          input data that cannot be read at all (file, line, field)
     ├── StoreError          the database refused or is not at the expected version
+    ├── ScoringError        a score asked of a lead state that cannot give it
+    │   └── LateEventError  an event older than the lead's last activity: replay
     ├── LifecycleError      a stage move that is not allowed, or an unknown stage
+    ├── LearnError          a learned model that does not score as it was learned
     └── EngineError         a batch engine that is missing or failed
 
 Messages say what was attempted, on which input, what was received and what to do.
@@ -42,6 +45,27 @@ class InputError(MqlError):
 
 class StoreError(MqlError):
     """The store cannot be opened, migrated or written."""
+
+
+class ScoringError(MqlError):
+    """A lead state cannot answer what was asked (e.g. a read before its last event)."""
+
+
+class LateEventError(ScoringError):
+    """An event older than the lead's last activity: replay the lead's history.
+
+    ``event_id`` and ``event_at`` name the event, ``last_activity`` the state's clock.
+    """
+
+    def __init__(self, message: str, event_id: str, event_at: object, last: object):
+        self.event_id = event_id
+        self.event_at = event_at
+        self.last_activity = last
+        super().__init__(message)
+
+
+class LearnError(MqlError):
+    """A learned model that the scoring engine does not score as the learner did."""
 
 
 class LifecycleError(MqlError):

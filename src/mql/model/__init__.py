@@ -10,6 +10,7 @@ from mql.model.loader import (
 from mql.model.schema import (
     GRADES,
     AccountRollup,
+    AttributeRule,
     Condition,
     Decay,
     Disqualifier,
@@ -19,12 +20,14 @@ from mql.model.schema import (
     IntentRule,
     Model,
     Repeat,
+    RuleBase,
 )
 
 __all__ = [
     "GRADES",
     "TEMPLATES",
     "AccountRollup",
+    "AttributeRule",
     "Condition",
     "Decay",
     "Disqualifier",
@@ -34,6 +37,7 @@ __all__ = [
     "IntentRule",
     "Model",
     "Repeat",
+    "RuleBase",
     "load_model",
     "load_template",
     "parse_model",

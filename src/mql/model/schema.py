@@ -23,6 +23,14 @@ RuleId = Annotated[
 ]
 
 
+class LocatedError(ValueError):
+    """A validation error that knows the path of the offending key in the file."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]):
+        super().__init__(message)
+        self.path = path
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -156,20 +164,28 @@ class Repeat(_Strict):
         return self
 
 
-class FitRule(_Strict):
-    """Points for lead and account attributes; all conditions in ``when`` must hold."""
+class RuleBase(_Strict):
+    """What every rule has: an id unique in the model and an optional label."""
 
     id: RuleId
     label: str | None = None
+
+
+class AttributeRule(RuleBase):
+    """A rule on attributes: every condition in ``when`` must hold."""
+
     when: Conditions = Field(min_length=1)
+
+
+class FitRule(AttributeRule):
+    """Points for lead and account attributes; all conditions in ``when`` must hold."""
+
     points: float
 
 
-class IntentRule(_Strict):
+class IntentRule(RuleBase):
     """Points for an event of one of the listed types whose properties match."""
 
-    id: RuleId
-    label: str | None = None
     event: tuple[str, ...] = Field(min_length=1)
     where: Conditions = Field(default_factory=dict)
     points: float
@@ -182,11 +198,9 @@ class IntentRule(_Strict):
         return (value,) if isinstance(value, str) else value
 
 
-class Disqualifier(_Strict):
+class Disqualifier(AttributeRule):
     """Keeps a lead from MQL whatever its points, with the reason shown."""
 
-    id: RuleId
-    when: Conditions = Field(min_length=1)
     reason: str = Field(min_length=1)
 
 
@@ -234,28 +248,38 @@ class Model(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Model:
-        seen: set[str] = set()
-        for rule_id in [
-            *(r.id for r in self.fit),
-            *(r.id for r in self.intent),
-            *(d.id for d in self.disqualifiers),
-        ]:
-            if rule_id in seen:
-                raise ValueError(
-                    f"rule id {rule_id!r} is used twice; every fit, intent and "
-                    "disqualifier rule needs its own id"
-                )
-            seen.add(rule_id)
+        first: dict[str, str] = {}
+        sections: list[tuple[str, list[str]]] = [
+            ("fit", [r.id for r in self.fit]),
+            ("intent", [r.id for r in self.intent]),
+            ("disqualifiers", [d.id for d in self.disqualifiers]),
+        ]
+        for section, ids in sections:
+            for index, rule_id in enumerate(ids):
+                where = f"{section}[{index}]"
+                if rule_id in first:
+                    raise LocatedError(
+                        f"rule id {rule_id!r} is used twice ({first[rule_id]} and "
+                        f"{where}); every fit, intent and disqualifier rule needs "
+                        "its own id: rename one",
+                        (section, index, "id"),
+                    )
+                first[rule_id] = where
         group_ids = [g.id for g in self.groups]
-        if len(set(group_ids)) != len(group_ids):
-            dup = next(g for g in group_ids if group_ids.count(g) > 1)
-            raise ValueError(f"group id {dup!r} is declared twice")
-        missing = sorted({r.group for r in self.intent} - set(group_ids))
-        if missing:
-            raise ValueError(
-                f"intent rules use undeclared groups {missing}; declare them under "
-                f"groups: (known: {group_ids})"
-            )
+        for index, group_id in enumerate(group_ids):
+            if group_id in group_ids[:index]:
+                raise LocatedError(
+                    f"group id {group_id!r} is declared twice; keep one",
+                    ("groups", index, "id"),
+                )
+        for index, rule in enumerate(self.intent):
+            if rule.group not in group_ids:
+                raise LocatedError(
+                    f"intent rule {rule.id!r} uses the undeclared group "
+                    f"{rule.group!r}; declare it under groups: (known: "
+                    f"{', '.join(group_ids) or 'none'})",
+                    ("intent", index, "group"),
+                )
         return self
 
     def group(self, group_id: str) -> Group:

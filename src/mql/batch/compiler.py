@@ -1,0 +1,318 @@
+"""The scoring model compiled to one Ibis expression: every lead's state at an
+instant, the same on DuckDB, PostgreSQL and Spark.
+
+The expression follows docs/scoring.md. Per lead it gives fit, the grade, the
+first disqualifier, and per group ``p_<g>`` (positive points decayed to the
+instant), ``n_<g>`` (the plain sum of negative points) and ``v_<g>`` (the clamped
+value), then intent, score and the MQL flag. ``mql_until`` is computed from the
+same state in :mod:`mql.batch.until`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from mql.batch.conditions import conditions
+from mql.batch.layout import EVENT_CORE, LEAD_KEY, column_map
+from mql.model.schema import GRADES, Decay, IntentRule, Model
+
+SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class DecayParams:
+    """One decay setting in engine units: per-second rate and grace in seconds."""
+
+    lam: float
+    grace: float
+
+    @classmethod
+    def of(cls, decay: Decay) -> DecayParams:
+        """The engine form of a model decay."""
+        lam = -math.log1p(-decay.rate) / (decay.period_days * SECONDS_PER_DAY)
+        return cls(lam=lam, grace=decay.grace_days * SECONDS_PER_DAY)
+
+
+def flt(value: float) -> ir.FloatingValue:
+    """A float64 literal that every engine reads as a double.
+
+    PostgreSQL and Spark read a bare ``0.5`` as an exact decimal; a cast from its
+    shortest text keeps the value and the type.
+    """
+    return ibis.literal(repr(float(value))).cast("float64")
+
+
+def group_columns(group_id: str) -> tuple[str, str, str]:
+    """The state columns of a group: decayed positive, negative sum, clamped value."""
+    return f"p_{group_id}", f"n_{group_id}", f"v_{group_id}"
+
+
+def decay_params(model: Model) -> dict[str, DecayParams]:
+    """The engine decay of each group, by group id."""
+    return {g.id: DecayParams.of(model.decay_of(g.id)) for g in model.groups}
+
+
+def _window(
+    events: ir.Table, by: list[ir.Value] | None = None, ordered: bool = True
+) -> ibis.expr.builders.LegacyWindowBuilder:
+    group_by = [events[LEAD_KEY], *(by or [])]
+    if not ordered:
+        return ibis.window(group_by=group_by)
+    return ibis.cumulative_window(
+        group_by=group_by, order_by=[events["ts"], events["id"]]
+    )
+
+
+def _deduplicated(events: ir.Table) -> ir.Table:
+    first = ibis.row_number().over(
+        group_by=[events[LEAD_KEY], events["id"]],
+        order_by=[events["ts"], events["type"]],
+    )
+    return events.mutate(_dup=first).filter(lambda t: t._dup == 0).drop("_dup")
+
+
+def _matches(model: Model, events: ir.Table) -> ir.Table:
+    columns = column_map(events.columns, reserved=EVENT_CORE)
+    flags: dict[str, ir.BooleanValue] = {}
+    for k, rule in enumerate(model.intent):
+        is_type = events["type"].isin(list(rule.event))
+        flags[f"m{k}"] = is_type & conditions(events, dict(rule.where), columns)
+    activity = ibis.or_(*flags.values()) if flags else ibis.literal(False)
+    keys = {
+        f"key{k}": _key_value(events, rule, columns)
+        for k, rule in enumerate(model.intent)
+        if rule.repeat.mode == "once_per"
+    }
+    return events.mutate(**flags, **keys).filter(activity)
+
+
+def _key_value(
+    events: ir.Table, rule: IntentRule, columns: dict[str, str]
+) -> ir.StringValue:
+    column = columns.get(rule.repeat.key or "")
+    if column is None:
+        return ibis.literal(None, type="string")
+    key = events[column].cast("string").strip().lower()
+    return ibis.cases((key == "", ibis.null("string")), else_=key)
+
+
+def _contribution(
+    model: Model,
+    rules: list[tuple[IntentRule, ir.BooleanValue]],
+    weights: dict[str, ir.FloatingValue],
+) -> dict[str, ir.NumericValue]:
+    """Per group, decayed positive points (``pw_``) and negative points (``pn_``)."""
+    out: dict[str, ir.NumericValue] = {}
+    for group in model.groups:
+        pos: ir.NumericValue = flt(0.0)
+        neg: ir.NumericValue = flt(0.0)
+        for rule, fired in rules:
+            if rule.group != group.id or rule.points == 0:
+                continue
+            gain = ibis.ifelse(fired, flt(rule.points), flt(0.0))
+            if rule.points > 0:
+                pos = pos + gain
+            else:
+                neg = neg + gain
+        out[f"pw_{group.id}"] = pos * weights[group.id]
+        out[f"pn_{group.id}"] = neg
+    return out
+
+
+def _every_rows(model: Model, acts: ir.Table, weights: dict[str, str]) -> ir.Table:
+    """One row per activity with the points of its ``every`` rules."""
+    rules = [
+        (rule, acts[f"m{k}"])
+        for k, rule in enumerate(model.intent)
+        if rule.repeat.mode == "every"
+    ]
+    by_group = {g: acts[w] for g, w in weights.items()}
+    return acts.select(
+        LEAD_KEY, "ts", act=ibis.literal(1), **_contribution(model, rules, by_group)
+    )
+
+
+def _repeat_rows(
+    model: Model, k: int, rule: IntentRule, acts: ir.Table, weights: dict[str, str]
+) -> ir.Table:
+    """The activities where a once / once_per / min_count rule fires.
+
+    Ranked among that rule's matches only (per lead, and per key for once_per) in
+    (at, id) order, so each window sorts a small part of the activity.
+    """
+    matched = acts.filter(acts[f"m{k}"])
+    keyed = rule.repeat.mode == "once_per"
+    if keyed:
+        matched = matched.filter(matched[f"key{k}"].notnull())
+    partition = [matched[LEAD_KEY], *([matched[f"key{k}"]] if keyed else [])]
+    nth = rule.repeat.count if rule.repeat.mode == "min_count" else 1
+    rank = ibis.row_number().over(
+        group_by=partition, order_by=[matched["ts"], matched["id"]]
+    )
+    fired = matched.mutate(_rank=rank).filter(lambda t: t._rank == (nth or 1) - 1)
+    by_group = {g: fired[w] for g, w in weights.items()}
+    return fired.select(
+        LEAD_KEY,
+        "ts",
+        act=ibis.literal(0),
+        **_contribution(model, [(rule, ibis.literal(True))], by_group),
+    )
+
+
+def _weights(
+    model: Model, acts: ir.Table, at: float
+) -> tuple[ir.Table, dict[DecayParams, str]]:
+    """Per activity and decay setting, the factor that brings its points to ``at``.
+
+    Without grace the factor is exp(-lambda (at - t_i)). With grace each gap
+    between consecutive activities decays by d(gap): the factor is
+    exp(L_i - L_n) times the decay since the last activity, L a running sum.
+    """
+    params = sorted(set(decay_params(model).values()), key=lambda p: (p.lam, p.grace))
+    names = {p: f"w{j}" for j, p in enumerate(params)}
+    if all(p.grace == 0 for p in params):
+        return acts.mutate(
+            **{names[p]: (flt(-p.lam) * (flt(at) - acts["ts"])).exp() for p in params}
+        ), names
+    previous = acts["ts"].lag().over(_window(acts))
+    acts = acts.mutate(_gap=(acts["ts"] - previous).fill_null(flt(0.0)))
+    last = acts["ts"].max().over(_window(acts, ordered=False))
+    steps = {
+        f"s{j}": flt(p.lam) * ibis.greatest(acts["_gap"] - flt(p.grace), flt(0.0))
+        for j, p in enumerate(params)
+    }
+    acts = acts.mutate(**steps, _last=last)
+    logs = {}
+    for j, p in enumerate(params):
+        step = acts[f"s{j}"]
+        running = step.sum().over(_window(acts))
+        total = step.sum().over(_window(acts, ordered=False))
+        since = flt(p.lam) * ibis.greatest(
+            flt(at) - acts["_last"] - flt(p.grace), flt(0.0)
+        )
+        logs[names[p]] = (running - total - since).exp()
+    return acts.mutate(**logs), names
+
+
+def event_state(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Table:
+    """Per lead with activity up to ``at``: decayed positives, negatives, last time."""
+    events = events.filter(events["ts"] <= flt(at))
+    if dedupe:
+        events = _deduplicated(events)
+    acts, weight_of = _weights(model, _matches(model, events), at)
+    params = decay_params(model)
+    weights = {g.id: weight_of[params[g.id]] for g in model.groups}
+    parts = [_every_rows(model, acts, weights)]
+    parts += [
+        _repeat_rows(model, k, rule, acts, weights)
+        for k, rule in enumerate(model.intent)
+        if rule.repeat.mode != "every"
+    ]
+    rows = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+    aggs: dict[str, ir.Value] = {
+        "last_ts": rows["ts"].max(),
+        "activities": rows["act"].sum(),
+    }
+    for group in model.groups:
+        p_col, n_col, _ = group_columns(group.id)
+        aggs[p_col] = rows[f"pw_{group.id}"].sum()
+        aggs[n_col] = rows[f"pn_{group.id}"].sum()
+    return rows.group_by(LEAD_KEY).aggregate(**aggs)
+
+
+def _fit(model: Model, leads: ir.Table, columns: dict[str, str]) -> ir.NumericValue:
+    total: ir.NumericValue = flt(0.0)
+    for rule in model.fit:
+        holds = conditions(leads, dict(rule.when), columns)
+        total = total + ibis.ifelse(holds, flt(rule.points), flt(0.0))
+    return total
+
+
+def _first_disqualifier(
+    model: Model, leads: ir.Table, columns: dict[str, str]
+) -> tuple[ir.StringValue, ir.StringValue]:
+    if not model.disqualifiers:
+        none = ibis.literal(None, type="string")
+        return none, none
+    tests = [(conditions(leads, dict(d.when), columns), d) for d in model.disqualifiers]
+    rule = ibis.cases(*[(t, d.id) for t, d in tests], else_=ibis.null("string"))
+    reason = ibis.cases(*[(t, d.reason) for t, d in tests], else_=ibis.null("string"))
+    return rule, reason
+
+
+def _grade(model: Model, fit: ir.NumericValue) -> ir.StringValue:
+    bands = model.grades
+    return ibis.cases(
+        (fit >= bands.A, "A"), (fit >= bands.B, "B"), (fit >= bands.C, "C"), else_="D"
+    )
+
+
+def _grade_ok(model: Model, fit: ir.NumericValue) -> ir.BooleanValue:
+    if model.min_grade is None or model.min_grade == GRADES[-1]:
+        return ibis.literal(True)
+    return fit >= getattr(model.grades, model.min_grade)
+
+
+def lead_profile(model: Model, leads: ir.Table) -> ir.Table:
+    """Per lead: fit, grade and the first disqualifier (rule and reason)."""
+    columns = column_map(leads.columns, reserved=(LEAD_KEY,))
+    rule, reason = _first_disqualifier(model, leads, columns)
+    fit = _fit(model, leads, columns)
+    return leads.select(
+        leads[LEAD_KEY], fit=fit, disqualified_by=rule, disqualified_reason=reason
+    )
+
+
+def compile_state(
+    model: Model, events: ir.Table, leads: ir.Table, at: float, dedupe: bool = True
+) -> ir.Table:
+    """The expression giving every lead's state and score at ``at`` (epoch seconds).
+
+    ``events`` and ``leads`` follow the layout of :mod:`mql.batch.layout`. Set
+    ``dedupe=False`` only when event ids are known to be unique per lead.
+    """
+    profile = lead_profile(model, leads)
+    state = event_state(model, events, at, dedupe)
+    joined = profile.left_join(state, LEAD_KEY).drop(f"{LEAD_KEY}_right")
+    filled = {
+        col: joined[col].fill_null(flt(0.0))
+        for g in model.groups
+        for col in group_columns(g.id)[:2]
+    }
+    joined = joined.mutate(activities=joined["activities"].fill_null(0), **filled)
+    values = {}
+    for group in model.groups:
+        p_col, n_col, v_col = group_columns(group.id)
+        value = joined[p_col] + joined[n_col]
+        if group.floor is not None:
+            value = ibis.greatest(value, flt(group.floor))
+        if group.cap is not None:
+            value = ibis.least(value, flt(group.cap))
+        values[v_col] = value
+    joined = joined.mutate(**values)
+    intent: ir.NumericValue = flt(0.0)
+    for group in model.groups:
+        intent = intent + joined[group_columns(group.id)[2]]
+    score = joined["fit"] + intent
+    if model.total_cap is not None:
+        score = ibis.least(score, flt(model.total_cap))
+    mql = (
+        joined["disqualified_by"].isnull()
+        & (score >= model.threshold)
+        & _grade_ok(model, joined["fit"])
+    )
+    joined = joined.mutate(
+        grade=_grade(model, joined["fit"]), intent=intent, score=score, mql=mql
+    )
+    return joined.mutate(**_as_floats(model, joined))
+
+
+def _as_floats(model: Model, table: ir.Table) -> dict[str, ir.Value]:
+    """Numbers as float64 everywhere (PostgreSQL reads bare literals as numeric)."""
+    names = ["fit", "last_ts", "intent", "score"]
+    names += [c for g in model.groups for c in group_columns(g.id)]
+    return {name: table[name].cast("float64") for name in names}

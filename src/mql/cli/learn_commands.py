@@ -1,0 +1,332 @@
+"""``mql learn``, ``mql evaluate`` and ``mql advise``: thin commands over mql.learn.
+
+Mount them on the main application with :func:`register`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mql.cli.errors import reports_errors
+from mql.errors import InputError
+from mql.learn import (
+    RECIPES,
+    Goal,
+    LeadData,
+    Options,
+    advise,
+    engine_scores,
+    evaluate_model,
+    html_report,
+    learn_html,
+    learn_text,
+    read_leads,
+    recipe,
+    text_report,
+)
+from mql.learn.report import trade_off_table
+from mql.learn.scorecard import READ_AT
+from mql.model import load_model
+
+logger = logging.getLogger(__name__)
+
+DataFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Leads with a known outcome (CSV; any separator).", exists=True
+    ),
+]
+Outcome = Annotated[
+    str,
+    typer.Option("--outcome", "-o", help="The column saying whether a lead converted."),
+]
+Positive = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--positive",
+        help="A value of the outcome meaning converted "
+        "(repeatable; default 1, true, yes).",
+    ),
+]
+Sep = Annotated[
+    str | None, typer.Option("--sep", help="Column separator (default: detected).")
+]
+Missing = Annotated[
+    list[str] | None,
+    typer.Option("--missing", help="A value meaning 'not answered' (repeatable)."),
+]
+Exclude = Annotated[
+    list[str] | None, typer.Option("--exclude", "-x", help="A column to leave out.")
+]
+Feature = Annotated[
+    list[str] | None,
+    typer.Option("--feature", help="Use only these columns (repeatable)."),
+]
+PostContact = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--post-contact",
+        help="A column filled in after sales contact: "
+        "refused as a feature (repeatable).",
+    ),
+]
+Recipe = Annotated[
+    str | None,
+    typer.Option("--recipe", help=f"Read a public data set: {', '.join(RECIPES)}."),
+]
+Capacity = Annotated[
+    float | None,
+    typer.Option(
+        "--capacity", help="MQLs sales can take per period (with --arrivals)."
+    ),
+]
+Arrivals = Annotated[
+    float | None, typer.Option("--arrivals", help="Leads that arrive per period.")
+]
+Period = Annotated[
+    str, typer.Option("--period", help="The period of --capacity: week or month.")
+]
+Share = Annotated[
+    float | None, typer.Option("--share", help="At most this share of leads as MQLs.")
+]
+Recall = Annotated[
+    float | None,
+    typer.Option("--recall", help="Reach this recall of converters (0-1)."),
+]
+Precision = Annotated[
+    float | None,
+    typer.Option("--precision", help="Reach this precision among MQLs (0-1)."),
+]
+Report = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also write a static HTML report with plots here."),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of the split and resampling.")]
+
+
+@dataclass(frozen=True)
+class DataArgs:
+    """How to read the leads file."""
+
+    path: Path
+    outcome: str
+    positive: list[str] | None
+    sep: str | None
+    missing: list[str] | None
+    exclude: list[str] | None
+    features: list[str] | None
+    post_contact: list[str] | None
+    recipe: str | None
+
+    def read(self) -> LeadData:
+        """The leads, read by recipe or by the column options."""
+        if self.recipe:
+            data = recipe(self.recipe, self.path)
+            if self.exclude:
+                kept = [c for c in data.frame.columns if c not in set(self.exclude)]
+                data = LeadData(
+                    data.frame[kept],
+                    data.outcome,
+                    data.source,
+                    data.outcome_name,
+                    data.post_contact,
+                )
+            return data
+        return read_leads(
+            self.path,
+            self.outcome,
+            positive=self.positive or (),
+            sep=self.sep,
+            missing=self.missing or (),
+            exclude=self.exclude or (),
+            features=self.features or (),
+            post_contact=self.post_contact or (),
+        )
+
+
+def _goal(
+    capacity: float | None,
+    arrivals: float | None,
+    period: str,
+    share: float | None,
+    recall: float | None,
+    precision: float | None,
+) -> Goal:
+    given = [v for v in (capacity, share, recall, precision) if v is not None]
+    if len(given) > 1:
+        raise InputError(
+            "give one goal for the threshold: --capacity (with --arrivals), --share, "
+            "--recall or --precision"
+        )
+    return Goal(capacity, arrivals, share, recall, precision, period)
+
+
+@reports_errors
+def learn(
+    data_file: DataFile,
+    output: Annotated[
+        Path, typer.Option("--output", "-O", help="Where to write the model file.")
+    ] = Path("learned.yaml"),
+    outcome: Outcome = "converted",
+    positive: Positive = None,
+    sep: Sep = None,
+    missing: Missing = None,
+    exclude: Exclude = None,
+    feature: Feature = None,
+    post_contact: PostContact = None,
+    recipe_name: Recipe = None,
+    current: Annotated[
+        Path | None,
+        typer.Option(
+            "--current",
+            help="The current model: compared on the same "
+            "split, and the points shrink towards it with little data.",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="The model's name.")] = "learned",
+    pdo: Annotated[
+        float, typer.Option("--pdo", help="Points that double the odds.")
+    ] = 20.0,
+    test_share: Annotated[
+        float, typer.Option("--test-share", help="Share of leads held out.")
+    ] = 0.3,
+    folds: Annotated[
+        int, typer.Option("--folds", help="Cross-validation folds (0: none).")
+    ] = 5,
+    capacity: Capacity = None,
+    arrivals: Arrivals = None,
+    period: Period = "week",
+    share: Share = None,
+    recall: Recall = None,
+    precision: Precision = None,
+    report: Report = None,
+    seed: Seed = 0,
+    allow_leaky: Annotated[
+        bool, typer.Option("--allow-leaky", help="Keep leaky features (not advised).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the output file.")
+    ] = False,
+) -> None:
+    """Learn a points model from leads with a known outcome and prove it.
+
+    Writes the model file, prints held-out and cross-validated figures beside the
+    unrounded fit (and --current), and the threshold advice.
+
+    Example: mql learn Leads.csv --recipe x-education --share 0.3 --report learn.html
+    """
+    if output.exists() and not force:
+        raise InputError(f"{output} already exists; pass --force or choose --output")
+    args = DataArgs(
+        data_file,
+        outcome,
+        positive,
+        sep,
+        missing,
+        exclude,
+        feature,
+        post_contact,
+        recipe_name,
+    )
+    options = Options(
+        name=name,
+        pdo=pdo,
+        test_share=test_share,
+        folds=folds,
+        seed=seed,
+        goal=_goal(capacity, arrivals, period, share, recall, precision),
+        current=load_model(current) if current else None,
+        allow_leaky=allow_leaky,
+    )
+    from mql.learn import learn as learn_model
+
+    result = learn_model(args.read(), options)
+    output.write_text(result.written.text, encoding="utf-8")
+    typer.echo(learn_text(result, f"mql learn {data_file.name}"))
+    typer.echo(f"Model written to {output}.")
+    if report is not None:
+        report.write_text(learn_html(result, f"mql learn {data_file.name}"), "utf-8")
+        typer.echo(f"Report written to {report}.")
+
+
+@reports_errors
+def evaluate(
+    model_file: Annotated[Path, typer.Argument(help="The model file to evaluate.")],
+    data_file: DataFile,
+    outcome: Outcome = "converted",
+    positive: Positive = None,
+    sep: Sep = None,
+    missing: Missing = None,
+    recipe_name: Recipe = None,
+    capacity: Capacity = None,
+    arrivals: Arrivals = None,
+    period: Period = "week",
+    share: Share = None,
+    recall: Recall = None,
+    precision: Precision = None,
+    report: Report = None,
+    seed: Seed = 0,
+) -> None:
+    """Evaluate any model on leads with a known outcome, scored by the engine.
+
+    Example: mql evaluate learned.yaml Leads.csv --recipe x-education --report ev.html
+    """
+    model = load_model(model_file)
+    data = DataArgs(
+        data_file, outcome, positive, sep, missing, None, None, None, recipe_name
+    ).read()
+    goal = _goal(capacity, arrivals, period, share, recall, precision)
+    result = evaluate_model(model, data, READ_AT, goal=goal, seed=seed)
+    title = f"mql evaluate {model_file.name} on {data_file.name}"
+    notes = [
+        "Probabilities for log loss and calibration: a score-to-probability "
+        "map fitted on the other folds."
+    ]
+    typer.echo(text_report(title, [result], result.advice, notes))
+    if report is not None:
+        report.write_text(html_report(title, [result], result.advice, notes), "utf-8")
+        typer.echo(f"Report written to {report}.")
+
+
+@reports_errors
+def advise_threshold(
+    model_file: Annotated[Path, typer.Argument(help="The model file.")],
+    data_file: DataFile,
+    outcome: Outcome = "converted",
+    positive: Positive = None,
+    sep: Sep = None,
+    missing: Missing = None,
+    recipe_name: Recipe = None,
+    capacity: Capacity = None,
+    arrivals: Arrivals = None,
+    period: Period = "week",
+    share: Share = None,
+    recall: Recall = None,
+    precision: Precision = None,
+) -> None:
+    """Recommend a threshold from sales capacity or a target recall or precision.
+
+    Example: mql advise learned.yaml Leads.csv --recipe x-education --capacity 60 --arrivals 250
+    """
+    model = load_model(model_file)
+    data = DataArgs(
+        data_file, outcome, positive, sep, missing, None, None, None, recipe_name
+    ).read()
+    goal = _goal(capacity, arrivals, period, share, recall, precision)
+    scores = engine_scores(model, data, READ_AT).scores
+    advice = advise(data.outcome, scores, goal)
+    typer.echo(f"Advised threshold: {advice.threshold:g} ({advice.reason}).")
+    typer.echo(f"Current threshold: {model.threshold:g}.")
+    typer.echo("\n".join(trade_off_table(advice)))
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``learn``, ``evaluate`` and ``advise`` on the main application."""
+    app.command("learn")(learn)
+    app.command("evaluate")(evaluate)
+    app.command("advise")(advise_threshold)

@@ -1,0 +1,299 @@
+"""A points model fitted to outcomes: bins, weights of evidence, logistic regression.
+
+Each feature is binned (:mod:`mql.learn.binning`); an L2-regularised logistic
+regression on one 0/1 column per bin gives each bin a weight.
+A bin's points are its weight (log-odds) times ``PDO / ln 2``, shifted so that
+the feature's lowest bin earns 0: ``PDO`` points double the odds of converting. The score at which the odds are even (1:1) is ``even_score``:
+
+    log-odds(score) = (score - even_score) * ln 2 / PDO
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from mql.errors import InputError
+from mql.learn.binning import Bin, FeatureBins, fit_bins
+from mql.learn.data import LeadData
+from mql.model import FitRule, Model
+from mql.scoring import score as engine_score
+
+logger = logging.getLogger(__name__)
+
+#: Points that double the odds of converting (a common scorecard choice).
+DEFAULT_PDO = 20.0
+#: Inverse L2 strength of the regression when there are enough converters.
+DEFAULT_C = 1.0
+#: Fewer converters than this and the model is small-data: warned and shrunk harder.
+FEW_POSITIVES = 100
+#: Inverse L2 strength with few converters: the bins' weights shrink towards 0,
+#: leaving the current model's (scaled) points where one is given.
+SMALL_DATA_C = 0.05
+#: Features below this information value add nothing usable (Siddiqi's 0.02).
+MIN_IV = 0.02
+#: The current model's standardised score is multiplied by this so that its
+#: weight, and so its L2 penalty, is tiny: only the learned bins are shrunk.
+UNPENALISED = 100.0
+#: Iterations allowed to the regression's solver (lbfgs converges in far fewer).
+MAX_ITERATIONS = 5000
+#: The instant used to read attribute-only scores (fit does not depend on time).
+READ_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature in the points model: its bins, their weights and points.
+
+    ``weights`` are the regression's log-odds per bin; ``raw_points`` the points
+    before rounding (weights times PDO / ln 2, shifted so the lowest is 0)."""
+
+    bins: FeatureBins
+    weights: tuple[float, ...]
+    raw_points: tuple[float, ...] = ()
+
+    @property
+    def field(self) -> str:
+        """The model field the feature reads."""
+        return self.bins.field
+
+    @property
+    def points(self) -> tuple[int, ...]:
+        """Each bin's points, rounded to whole numbers."""
+        return tuple(round(p) for p in self.raw_points)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A learned points model, before and after rounding."""
+
+    features: tuple[Feature, ...]
+    pdo: float
+    even_score: float
+    trained_on: int
+    positives: int
+    source: str
+    current: Model | None = None
+    current_scale: float = 0.0
+    dropped: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def factor(self) -> float:
+        """Points per unit of log-odds: PDO / ln 2."""
+        return self.pdo / math.log(2)
+
+    def scores(self, data: pd.DataFrame, rounded: bool = True) -> np.ndarray[Any, Any]:
+        """Each lead's score, matching rules as the scoring engine does."""
+        total = np.zeros(len(data), dtype=float)
+        for feature in self.features:
+            points = feature.points if rounded else feature.raw_points
+            values = list(data[feature.field]) if feature.field in data else [None]
+            if feature.field not in data:
+                values = values * len(data)
+            total += _feature_points(feature.bins.bins, points, values)
+        if self.current is not None:
+            total += self._current_points(data, rounded)
+        return total
+
+    def probabilities(
+        self, data: pd.DataFrame, rounded: bool = True
+    ) -> np.ndarray[Any, Any]:
+        """Each lead's probability of converting, from its score."""
+        return self.probability(self.scores(data, rounded))
+
+    def probability(self, scores: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The probability of converting that a score stands for."""
+        logit = (np.asarray(scores, dtype=float) - self.even_score) / self.factor
+        result: np.ndarray[Any, Any] = 1.0 / (1.0 + np.exp(-logit))
+        return result
+
+    def score_for(self, probability: float) -> float:
+        """The score at which the probability of converting is ``probability``."""
+        return self.even_score + self.factor * math.log(probability / (1 - probability))
+
+    def scaled_current(self) -> Model | None:
+        """The current model with its points scaled onto this model's scale."""
+        if self.current is None:
+            return None
+        return scale_model(self.current, self.current_scale)
+
+    def _current_points(
+        self, data: pd.DataFrame, rounded: bool
+    ) -> np.ndarray[Any, Any]:
+        model = self.scaled_current() if rounded else None
+        if model is None:
+            assert self.current is not None
+            raw = attribute_scores(self.current, data)
+            return raw * self.current_scale
+        return attribute_scores(model, data)
+
+
+def learn_scorecard(
+    data: LeadData,
+    *,
+    pdo: float = DEFAULT_PDO,
+    c: float | None = None,
+    current: Model | None = None,
+    min_iv: float = MIN_IV,
+) -> Scorecard:
+    """Fit a points model to leads with a known outcome."""
+    y = data.outcome
+    few = data.positives < FEW_POSITIVES
+    strength = c if c is not None else (SMALL_DATA_C if few else DEFAULT_C)
+    dropped: list[tuple[str, str]] = []
+    binned = _bin_all(data, min_iv, dropped)
+    if not binned:
+        raise InputError(
+            f"{data.source}: no feature tells converters apart (every information "
+            f"value is below {min_iv}); add features or lower --min-iv"
+        )
+    current_col = attribute_scores(current, data.frame) if current else None
+    features, a, b = _regress(binned, data.frame, y, strength, current_col)
+    factor = pdo / math.log(2)
+    scaled = [tuple(w * factor for w in f.weights) for f in features]
+    shift = sum(min(points) for points in scaled)
+    shifted = tuple(
+        replace(f, raw_points=tuple(p - min(points) for p in points))
+        for f, points in zip(features, scaled, strict=True)
+    )
+    card = Scorecard(
+        features=shifted,
+        pdo=pdo,
+        even_score=-(factor * a + shift),
+        trained_on=len(y),
+        positives=int(y.sum()),
+        source=data.source,
+        current=current if b > 0 else None,
+        current_scale=b * factor if b > 0 else 0.0,
+        dropped=tuple(dropped),
+    )
+    logger.info(
+        "learned %d features from %d leads (%d converted), even odds at %.1f",
+        len(shifted),
+        len(y),
+        card.positives,
+        card.even_score,
+    )
+    return card
+
+
+def _bin_all(
+    data: LeadData, min_iv: float, dropped: list[tuple[str, str]]
+) -> list[FeatureBins]:
+    binned = []
+    for name in data.features:
+        column = data.frame[name]
+        numeric = pd.api.types.is_numeric_dtype(column)
+        bins = fit_bins(name, list(column), data.outcome, numeric)
+        if bins.iv < min_iv:
+            dropped.append((name, f"information value {bins.iv:.3f} < {min_iv}"))
+            continue
+        binned.append(bins)
+    return binned
+
+
+def _regress(
+    binned: list[FeatureBins],
+    frame: pd.DataFrame,
+    y: np.ndarray[Any, Any],
+    strength: float,
+    current: np.ndarray[Any, Any] | None,
+) -> tuple[tuple[Feature, ...], float, float]:
+    """Fit the regression on one 0/1 column per bin: each bin its own weight.
+
+    The L2 penalty pulls every bin's weight towards 0, the more so the fewer
+    leads it holds; the current model's column is left practically unpenalised.
+    """
+    blocks = [_indicators(b, list(frame[b.field])) for b in binned]
+    spread = float(np.std(current)) if current is not None else 0.0
+    if current is not None and spread > 0:
+        # Standardised, then scaled up: its weight stays tiny, and so its penalty.
+        blocks.append((current / spread * UNPENALISED)[:, None])
+    matrix = np.hstack(blocks)
+    regression = LogisticRegression(C=strength, max_iter=MAX_ITERATIONS)
+    regression.fit(matrix, y)
+    weights = regression.coef_[0]
+    features = []
+    start = 0
+    for bins in binned:
+        own = weights[start : start + len(bins.bins)]
+        start += len(bins.bins)
+        features.append(Feature(bins, tuple(float(w) for w in own)))
+    b_current = float(weights[-1]) * UNPENALISED / spread if spread > 0 else 0.0
+    return tuple(features), float(regression.intercept_[0]), b_current
+
+
+def _indicators(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any]:
+    """One 0/1 column per bin: whether the bin's rule holds on the lead's value."""
+    index = bins.assign(values)
+    matrix = np.zeros((len(values), len(bins.bins)), dtype=float)
+    rows = np.flatnonzero(index >= 0)
+    matrix[rows, index[rows]] = 1.0
+    return matrix
+
+
+def woe_column(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any]:
+    """Each value's bin WoE (0, the average, for a value in no bin)."""
+    index = bins.assign(values)
+    woes = np.array([b.woe for b in bins.bins] + [0.0])
+    result: np.ndarray[Any, Any] = woes[index]
+    return result
+
+
+def _feature_points(
+    bins: Sequence[Bin], points: Sequence[float], values: Sequence[Any]
+) -> np.ndarray[Any, Any]:
+    """The points a feature's rules give each value (every matching rule adds)."""
+    cache: dict[Any, float] = {}
+    out = np.empty(len(values), dtype=float)
+    for i, value in enumerate(values):
+        key = _cache_key(value)
+        if key not in cache:
+            cache[key] = math.fsum(
+                p for b, p in zip(bins, points, strict=True) if b.holds(value)
+            )
+        out[i] = cache[key]
+    return out
+
+
+def _cache_key(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return (type(value).__name__, value)
+
+
+def attribute_scores(model: Model, frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """Each lead's score from its attributes alone, read by the scoring engine."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return np.array(
+        [engine_score(model, row, [], READ_AT).score for row in records], dtype=float
+    )
+
+
+def scale_model(model: Model, scale: float) -> Model:
+    """A copy of a model with every point, cap, floor and threshold times ``scale``."""
+    data = model.model_dump(by_alias=True, exclude_none=True)
+    for section in ("fit", "intent"):
+        for rule in data.get(section, []):
+            rule["points"] = round(rule["points"] * scale)
+    for group in data.get("groups", []):
+        for key in ("cap", "floor"):
+            if key in group:
+                group[key] = round(group[key] * scale)
+    if "total_cap" in data:
+        data["total_cap"] = round(data["total_cap"] * scale)
+    data["threshold"] = round(data["threshold"] * scale)
+    return Model.model_validate(data)
+
+
+def current_rules(model: Model, scale: float) -> tuple[FitRule, ...]:
+    """The current model's fit rules with points on the learned scale."""
+    return scale_model(model, scale).fit

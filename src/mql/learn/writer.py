@@ -1,0 +1,221 @@
+"""Writing a learned points model as a model file, with the reason for each value.
+
+The file is the same YAML as a hand-made model: fit rules with ``min``/``max``,
+``in`` or ``present: false`` conditions. Comments give each bin's leads, their
+conversion rate, its weight of evidence and the feature's weight, so that a
+reader can see why a rule has its points and edit it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from mql.learn.binning import Bin
+from mql.learn.scorecard import Feature, Scorecard
+from mql.model import Model, parse_model
+
+#: Plain YAML text needs no quotes when it looks like this.
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_. /-]*[A-Za-z0-9_.]$|^[A-Za-z]$")
+#: Words YAML 1.1 reads as booleans or null, which must be quoted to stay text.
+_RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+#: Grades below A are this many PDO steps apart (each step halves the odds).
+GRADE_STEPS = (1, 2)
+#: Categories listed in a rule's label before "and N more".
+LABEL_CATEGORIES = 3
+
+
+@dataclass(frozen=True)
+class ModelText:
+    """A written model: its YAML text and the validated model it reads as."""
+
+    text: str
+    model: Model
+
+
+def write_model(
+    card: Scorecard,
+    *,
+    name: str,
+    threshold: int,
+    learned_on: date | None = None,
+    note: str = "",
+) -> ModelText:
+    """The model file of a scorecard, with comments, validated by the loader."""
+    lines = _header(card, name, threshold, learned_on, note)
+    lines += _grades(card, threshold)
+    lines.append("")
+    lines.append("fit:")
+    for feature in card.features:
+        lines += _feature_rules(feature)
+    lines += _current_rules(card)
+    lines += _current_other(card)
+    text = "\n".join(lines) + "\n"
+    return ModelText(text=text, model=parse_model(text, source=f"<learned {name}>"))
+
+
+def _header(
+    card: Scorecard, name: str, threshold: int, learned_on: date | None, note: str
+) -> list[str]:
+    when = f" on {learned_on.isoformat()}" if learned_on else ""
+    base = float(card.probability(np.array([threshold], dtype=float))[0])
+    lines = [
+        f"# Learned by `mql learn`{when} from {card.trained_on:,} leads with a known",
+        f"# outcome ({card.positives:,} converted).",
+        f"# Scale: every {_num(card.pdo)} points double the odds of converting; at "
+        f"{card.even_score:.0f} points",
+        "# the odds are even (1:1). log-odds = (score - "
+        f"{card.even_score:.1f}) x ln 2 / {_num(card.pdo)}.",
+        "# Each feature's lowest bin earns 0; a value never seen while learning matches",
+        "# no rule and earns 0 too. Cut points sit midway between values seen while",
+        "# learning, so the inclusive min/max of neighbouring bins do not meet on data.",
+        f"# Threshold {threshold}: a lead at the threshold converts with probability "
+        f"{base:.0%}.",
+    ]
+    if note:
+        lines += [f"# {line}" for line in note.splitlines()]
+    lines += [
+        f"name: {_scalar(name)}",
+        "description: >",
+        f"  Points learned from {card.trained_on} leads of {card.source.split('/')[-1]};",
+        f"  {_num(card.pdo)} points double the odds, even odds at "
+        f"{card.even_score:.0f} points.",
+        "version: 1",
+        f"threshold: {threshold}",
+    ]
+    return lines
+
+
+def _grades(card: Scorecard, threshold: int) -> list[str]:
+    b, c = (threshold - round(step * card.pdo) for step in GRADE_STEPS)
+    return [
+        "# Grades: A from the threshold; B and C each one PDO (half the odds) lower.",
+        f"grades: {{A: {threshold}, B: {b}, C: {c}}}",
+    ]
+
+
+def _feature_rules(feature: Feature) -> list[str]:
+    bins = feature.bins
+    lines = [
+        "",
+        f"  # {bins.field}: information value {bins.iv:.3f} ({len(bins.bins)} bins).",
+    ]
+    for index, (bin_, weight, raw, points) in enumerate(
+        zip(bins.bins, feature.weights, feature.raw_points, feature.points, strict=True)
+    ):
+        lines += [
+            f"  # {bin_.count:,} leads, {bin_.rate:.1%} converted (WoE "
+            f"{bin_.woe:+.2f}); weight {weight:+.3f} -> {raw:.2f} points",
+            f"  - id: {_rule_id(bins.field, bin_, index)}",
+            f"    label: {_scalar(_label(bins.field, bin_))}",
+            f"    when: {{{bins.field}: {_condition(bin_)}}}",
+            f"    points: {points}",
+        ]
+    return lines
+
+
+def _current_rules(card: Scorecard) -> list[str]:
+    model = card.scaled_current()
+    if model is None or not model.fit:
+        return []
+    lines = [
+        "",
+        f"  # The current model's fit rules, their points times {card.current_scale:.3f}",
+        "  # (its weight when learned alongside the bins above).",
+    ]
+    for rule in model.fit:
+        when = json.dumps(rule.model_dump(by_alias=True, exclude_none=True)["when"])
+        lines += [
+            f"  - id: current.{rule.id}",
+            *([f"    label: {_scalar(rule.label)}"] if rule.label else []),
+            f"    when: {_strip_defaults(when)}",
+            f"    points: {_num(rule.points)}",
+        ]
+    return lines
+
+
+def _current_other(card: Scorecard) -> list[str]:
+    """The current model's groups, intent rules and disqualifiers, scaled."""
+    model = card.scaled_current()
+    if model is None:
+        return []
+    data = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    lines = []
+    for key in ("decay", "groups", "intent", "disqualifiers", "total_cap"):
+        if data.get(key):
+            value = _strip_defaults_obj(data[key])
+            lines.append(f"{key}: {json.dumps(value)}")
+    return ["", "# From the current model, scaled:", *lines] if lines else []
+
+
+def _strip_defaults(when_json: str) -> str:
+    return json.dumps(_strip_defaults_obj(json.loads(when_json)))
+
+
+def _strip_defaults_obj(value: object) -> object:
+    """Drop ``case_sensitive: false`` (the default) from dumped conditions."""
+    if isinstance(value, dict):
+        return {
+            k: _strip_defaults_obj(v)
+            for k, v in value.items()
+            if not (k == "case_sensitive" and v is False)
+        }
+    if isinstance(value, list):
+        return [_strip_defaults_obj(v) for v in value]
+    return value
+
+
+def _rule_id(field: str, bin_: Bin, index: int) -> str:
+    if bin_.kind == "missing":
+        return f"{field}.missing"
+    return f"{field}.{index + 1}"
+
+
+def _label(field: str, bin_: Bin) -> str:
+    readable = field.replace("_", " ")
+    if bin_.kind == "missing":
+        return f"{readable}: missing"
+    if bin_.kind == "range":
+        if bin_.low is None:
+            return f"{readable}: below {_num(_finite(bin_.high))}"
+        if bin_.high is None:
+            return f"{readable}: {_num(bin_.low)} or more"
+        return f"{readable}: {_num(bin_.low)} to {_num(bin_.high)}"
+    shown = ", ".join(bin_.categories[:LABEL_CATEGORIES])
+    more = len(bin_.categories) - LABEL_CATEGORIES
+    return f"{readable}: {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def _condition(bin_: Bin) -> str:
+    if bin_.kind == "missing":
+        return "{present: false}"
+    if bin_.kind == "range":
+        parts = []
+        if bin_.low is not None:
+            parts.append(f"min: {_num(bin_.low)}")
+        if bin_.high is not None:
+            parts.append(f"max: {_num(bin_.high)}")
+        return "{" + ", ".join(parts) + "}"
+    return "{in: [" + ", ".join(_scalar(c) for c in bin_.categories) + "]}"
+
+
+def _scalar(text: str) -> str:
+    """YAML for a text value: plain when safe, else double-quoted."""
+    if _PLAIN.match(text) and text.casefold() not in _RESERVED:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _num(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def _finite(value: float | None) -> float:
+    return math.nan if value is None else value

@@ -1,0 +1,284 @@
+"""Lifecycle configuration: owners, routing rules, SLA, approval, webhooks.
+
+Validated in one place (pydantic) from YAML, with errors that name the file and line:
+
+>>> parse_config("owners:\\n  - id: ana\\n    capacity: 0\\n", source="x.yaml")
+Traceback (most recent call last):
+...
+mql.errors.LifecycleError: x.yaml:3: owners.0.capacity: Input should be ...
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mql.errors import LifecycleError
+from mql.lifecycle.calendar import BusinessCalendar
+from mql.model.schema import Condition
+
+#: Day names accepted in ``sla.days``, Monday first as in ``date.weekday()``.
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: One working day is a sensible first-response SLA for a professional firm.
+DEFAULT_SLA_HOURS = 8.0
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_BACKOFF_BASE_SECONDS = 30.0
+#: Retries stop growing at one hour apart.
+DEFAULT_BACKOFF_MAX_SECONDS = 3600.0
+DEFAULT_TIMEOUT_SECONDS = 10.0
+#: A claimed delivery is retried by another dispatcher after this long.
+DEFAULT_LEASE_SECONDS = 60.0
+
+Path_ = tuple[str | int, ...]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Owner(_Strict):
+    """A person who takes handoffs, with the open handoffs they can hold at once."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str | None = None
+    email: str | None = None
+    capacity: int = Field(default=10, ge=1)
+    active: bool = True
+
+
+class RoutingRule(_Strict):
+    """Owners for leads whose attributes match every condition in ``when``.
+
+    Fields are lead attributes (``service_line``, ``country``) or account ones
+    (``account.industry``); conditions are those of the scoring model.
+    """
+
+    name: str = Field(min_length=1)
+    when: dict[str, Condition] = Field(min_length=1)
+    owners: tuple[str, ...] = Field(min_length=1)
+
+
+class Routing(_Strict):
+    """Where approved handoffs go."""
+
+    #: The account attribute naming the partner who owns the relationship.
+    relationship_owner_field: str = "relationship_owner"
+    rules: tuple[RoutingRule, ...] = ()
+
+
+class Sla(_Strict):
+    """How long an owner has to accept or reject, in business hours."""
+
+    hours: float = Field(default=DEFAULT_SLA_HOURS, gt=0)
+    timezone: str = "UTC"
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    days: tuple[str, ...] = DAY_NAMES[:5]
+    holidays: tuple[date, ...] = ()
+    on_overdue: Literal["reassign", "escalate"] = "reassign"
+    escalate_to: str | None = None
+    max_reassignments: int = Field(default=2, ge=0)
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [d for d in days if d.lower() not in DAY_NAMES]
+        if unknown:
+            raise ValueError(f"unknown day names {unknown}; use {', '.join(DAY_NAMES)}")
+        return tuple(d.lower() for d in days)
+
+    def calendar(self) -> BusinessCalendar:
+        """The business calendar this SLA counts in."""
+        return BusinessCalendar(
+            timezone=self.timezone,
+            start=self.start,
+            end=self.end,
+            days=frozenset(DAY_NAMES.index(d) for d in self.days),
+            holidays=frozenset(self.holidays),
+        )
+
+
+class Approval(_Strict):
+    """When a handoff may be approved without a person: off unless ``auto``."""
+
+    auto: bool = False
+    min_grade: Literal["A", "B", "C", "D"] = "A"
+    min_score: float = 0.0
+
+
+class Webhook(_Strict):
+    """A receiver of outbound messages, signed with HMAC-SHA256."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    url: str = Field(pattern=r"^https?://")
+    secret: SecretStr | None = None
+    secret_env: str | None = None
+    kinds: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> Webhook:
+        if (self.secret is None) == (self.secret_env is None):
+            raise ValueError(
+                "give exactly one of secret or secret_env (the name of an "
+                "environment variable holding the secret)"
+            )
+        return self
+
+    def secret_bytes(self) -> bytes:
+        """The signing secret; read from the environment when ``secret_env``."""
+        if self.secret is not None:
+            return self.secret.get_secret_value().encode()
+        value = os.environ.get(self.secret_env or "", "")
+        if not value:
+            raise LifecycleError(
+                f"webhook {self.name}: environment variable {self.secret_env} "
+                "is not set; export the signing secret before dispatching"
+            )
+        return value.encode()
+
+    def wants(self, kind: str) -> bool:
+        """Whether this receiver takes messages of ``kind`` (all when none listed)."""
+        return not self.kinds or kind in self.kinds
+
+
+class Dispatch(_Strict):
+    """Delivery retries: exponential backoff from ``backoff_base_seconds``."""
+
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1)
+    backoff_base_seconds: float = Field(default=DEFAULT_BACKOFF_BASE_SECONDS, gt=0)
+    backoff_max_seconds: float = Field(default=DEFAULT_BACKOFF_MAX_SECONDS, gt=0)
+    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
+    lease_seconds: float = Field(default=DEFAULT_LEASE_SECONDS, gt=0)
+
+
+class LifecycleConfig(_Strict):
+    """Everything the lifecycle needs to know about the firm."""
+
+    owners: tuple[Owner, ...] = ()
+    routing: Routing = Field(default_factory=Routing)
+    sla: Sla = Field(default_factory=Sla)
+    approval: Approval = Field(default_factory=Approval)
+    webhooks: tuple[Webhook, ...] = ()
+    dispatch: Dispatch = Field(default_factory=Dispatch)
+
+    @model_validator(mode="after")
+    def _references(self) -> LifecycleConfig:
+        ids = [o.id for o in self.owners]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"owner ids {dup} are declared twice; keep one each")
+        for rule in self.routing.rules:
+            missing = sorted(set(rule.owners) - set(ids))
+            if missing:
+                raise ValueError(
+                    f"routing rule {rule.name!r} names unknown owners {missing}; "
+                    f"declare them under owners: (known: {ids})"
+                )
+        esc = self.sla.escalate_to
+        if esc is not None and esc not in ids:
+            raise ValueError(f"sla.escalate_to {esc!r} is not a declared owner")
+        names = [w.name for w in self.webhooks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"webhook names must differ; got {names}")
+        return self
+
+    def owner(self, owner_id: str) -> Owner | None:
+        """The declared owner with this id, if any."""
+        return next((o for o in self.owners if o.id == owner_id), None)
+
+
+def load_config(path: str | Path) -> LifecycleConfig:
+    """Read and validate a lifecycle configuration file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LifecycleError(
+            f"{path}: cannot read the lifecycle configuration "
+            f"({exc.__class__.__name__}: {exc}); check the path"
+        ) from exc
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, source: str = "<string>") -> LifecycleConfig:
+    """Validate a lifecycle configuration given as YAML text."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        raise LifecycleError(
+            f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}; check "
+            "indentation and quoting"
+        ) from exc
+    if root is None:
+        return LifecycleConfig()
+    lines: dict[Path_, int] = {}
+    data = _to_python(root, (), lines, source)
+    if not isinstance(data, dict):
+        raise LifecycleError(
+            f"{source}:{root.start_mark.line + 1}: the configuration must be a "
+            "mapping with owners, routing, sla, approval, webhooks, dispatch"
+        )
+    try:
+        return LifecycleConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, lines, source) from None
+
+
+def _to_python(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str
+) -> Any:
+    """Python data from a composed YAML node, remembering the line of each path."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            if key in out:
+                raise LifecycleError(
+                    f"{source}:{key_node.start_mark.line + 1}: key {key!r} appears "
+                    "twice in the same mapping; keep one"
+                )
+            out[key] = _to_python(value_node, (*path, key), lines, source)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _to_python(item, (*path, i), lines, source)
+            for i, item in enumerate(node.value)
+        ]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _config_error(
+    exc: ValidationError, lines: dict[Path_, int], source: str
+) -> LifecycleError:
+    """The first validation problem, at the deepest line known for its path."""
+    first = exc.errors()[0]
+    loc = tuple("in" if part == "in_" else part for part in first["loc"])
+    line = next(
+        (lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines),
+        None,
+    )
+    field = ".".join(str(p) for p in loc) or "configuration"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key; check the spelling against docs/lifecycle.md"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    where = f"{source}:{line}" if line is not None else source
+    return LifecycleError(f"{where}: {field}: {message}{suffix}")

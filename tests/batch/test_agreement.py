@@ -1,0 +1,57 @@
+"""The batch engine agrees with the per-lead engine on random histories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from mql.batch import connect, rescore
+from mql.model import Model
+from ._support import Lead, assert_same, histories, models, tables
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("MQL_BATCH_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+#: Shrinking against a database server takes minutes; the failing case is printed.
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+
+
+@pytest.fixture(scope="module")
+def duckdb_backend() -> Iterator[object]:
+    backend = connect("duckdb")
+    yield backend
+    backend.disconnect()
+
+
+def _check(backend: object, m: Model, leads: list[Lead], at: datetime) -> None:
+    events, roster = tables(m, leads)
+    result = rescore(m, events, roster, at, backend)  # type: ignore[arg-type]
+    assert_same(m, leads, result, at)
+
+
+@SETTINGS
+@given(m=models(), history=histories())
+def test_duckdb_agrees_with_per_lead_engine(
+    duckdb_backend: object, m: Model, history: tuple[list[Lead], datetime]
+) -> None:
+    _check(duckdb_backend, m, *history)
+
+
+@pytest.mark.postgres
+@settings(SETTINGS, max_examples=SETTINGS.max_examples // 2, phases=NO_SHRINK)
+@given(m=models(), history=histories())
+def test_postgres_agrees_with_per_lead_engine(
+    postgres_url: str, m: Model, history: tuple[list[Lead], datetime]
+) -> None:
+    backend = connect("postgres", postgres_url)
+    try:
+        _check(backend, m, *history)
+    finally:
+        backend.disconnect()

@@ -1,0 +1,153 @@
+"""The lifecycle commands take the demo path from MQL to won work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mql.cli.lifecycle_commands import handoffs_app, lifecycle_app, register
+from mql.store import open_store
+
+from .conftest import CONFIG, T0, add_lead, set_score
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def root(ctx: typer.Context, db: str = typer.Option("sqlite://")) -> None:
+        ctx.obj = SimpleNamespace(db=db)
+
+    register(app)
+    return app
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = open_store(url)
+    lead = add_lead(store, "cfo@acme.example", opted_out=True)
+    set_score(store, lead, 81.0, True, T0, mql_until=T0 + timedelta(days=20))
+    store.close()
+    return url
+
+
+def test_demo_path_from_mql_to_won(db: str, tmp_path: Path) -> None:
+    config = tmp_path / "lifecycle.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    runner = CliRunner()
+    app = _app()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, ["--db", db, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "1" in run(
+        "lifecycle", "sync", "--at", "2026-12-01T11:00", "--config", str(config)
+    )
+    listed = run("handoffs", "list", "--status", "pending", "-f", "csv")
+    handoff_id = listed.splitlines()[1].split(",")[0]
+    out = run(
+        "handoffs",
+        "approve",
+        handoff_id,
+        "--by",
+        "maria",
+        "--at",
+        "2026-12-01T11:30",
+        "--config",
+        str(config),
+    )
+    assert "routed to ana (round_robin)" in out
+    run("accept", "cfo@acme.example", "--by", "ana", "--at", "2026-12-01T12:00")
+    run(
+        "bant",
+        "cfo@acme.example",
+        "--budget",
+        "30000",
+        "--authority",
+        "CFO",
+        "--need",
+        "audit",
+        "--timeline",
+        "2027-03-31",
+        "--by",
+        "ana",
+        "--at",
+        "2026-12-03",
+    )
+    run(
+        "opportunity",
+        "cfo@acme.example",
+        "--value",
+        "28000",
+        "--expected-close",
+        "2027-02-01",
+        "--by",
+        "ana",
+        "--at",
+        "2026-12-10",
+    )
+    assert "opportunity -> client" in run(
+        "won",
+        "cfo@acme.example",
+        "--reason",
+        "fixed fee",
+        "--by",
+        "ana",
+        "--at",
+        "2027-01-20",
+    )
+    history = run("history", "cfo@acme.example", "-f", "csv")
+    assert [line.split(",")[2] for line in history.splitlines()[1:]] == [
+        "mql",
+        "sal",
+        "sql",
+        "opportunity",
+        "client",
+    ]
+    funnel = run("funnel", "-f", "json")
+    assert '"stage": "client"' in funnel
+    assert "cfo@acme.example" in run("handoffs", "export")
+    assert "cfo@acme.example" not in run("handoffs", "export", "--purpose", "email")
+
+
+def test_errors_are_one_line_with_exit_code_2(db: str) -> None:
+    result = CliRunner().invoke(
+        _app(), ["--db", db, "move", "cfo@acme.example", "won", "--by", "x"]
+    )
+    assert result.exit_code == 2
+    assert "'won' is not a lifecycle stage; use one of subscriber" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "history",
+        "funnel",
+        "move",
+        "accept",
+        "decline",
+        "bant",
+        "opportunity",
+        "won",
+        "lost",
+    ],
+)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(_app(), [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: mql" in result.output
+
+
+@pytest.mark.parametrize("group", [handoffs_app, lifecycle_app])
+def test_every_subcommand_has_an_example(group: typer.Typer) -> None:
+    for info in group.registered_commands:
+        assert info.callback is not None
+        assert "Example: mql" in (info.callback.__doc__ or "")

@@ -1,0 +1,133 @@
+"""Signed webhook delivery to a real HTTP receiver on 127.0.0.1, with retries."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from mql.lifecycle import Actor, Dispatcher, Lifecycle, deliveries, parse_config, verify
+from mql.lifecycle.signing import ID_HEADER, SIGNATURE_HEADER
+from mql.store import Store
+
+from .conftest import T0, add_lead
+
+SECRET = "whsec-test"
+
+
+class Receiver:
+    """An HTTP server that records what it is sent and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.failures_left = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.failures_left > 0:
+                    receiver.failures_left -= 1
+                    self.send_response(503)
+                else:
+                    receiver.received.append((dict(self.headers), body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+    thread.join(timeout=5)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _setup(store: Store, url: str) -> tuple[Dispatcher, Clock]:
+    config = parse_config(
+        f"webhooks:\n  - {{name: crm, url: '{url}', secret: {SECRET}}}\n"
+        "dispatch: {max_attempts: 3, backoff_base_seconds: 10}\n"
+    )
+    lifecycle = Lifecycle(store, config)
+    for i in range(3):
+        lead = add_lead(store, f"l{i}@x.example", opted_out=(i == 1))
+        lifecycle.move(lead, "mql", Actor("ana"), at=T0)
+    clock = Clock(datetime.now(UTC))
+    return Dispatcher(store, config, clock=clock), clock
+
+
+def test_messages_arrive_signed_once_each(store: Store, receiver: Receiver) -> None:
+    dispatcher, clock = _setup(store, receiver.url)
+    assert dispatcher.run_once().delivered == 3
+    assert dispatcher.run_once().delivered == 0  # nothing is sent twice
+    ids = [headers[ID_HEADER] for headers, _ in receiver.received]
+    assert len(set(ids)) == 3
+    for headers, body in receiver.received:
+        assert verify(
+            SECRET.encode(),
+            body,
+            headers[SIGNATURE_HEADER],
+            now=int(clock.now.timestamp()),
+        )
+        payload = json.loads(body)
+        assert payload["id"] == headers[ID_HEADER]
+        assert payload["kind"] == "lead.stage_changed"
+    consent = sorted(
+        json.loads(b)["lead"]["consent"]["opted_out"] for _, b in receiver.received
+    )
+    assert consent == [False, False, True]
+
+
+def test_failures_are_retried_with_backoff_then_kept_visible(
+    store: Store, receiver: Receiver
+) -> None:
+    dispatcher, clock = _setup(store, receiver.url)
+    receiver.failures_left = 3
+    first = dispatcher.run_once()
+    assert (first.delivered, first.retrying) == (0, 3)
+    row = deliveries(store)[0]
+    assert row["last_error"] == "HTTP 503 Service Unavailable"
+    assert row["next_attempt_at"] == clock.now + timedelta(seconds=10)
+    assert dispatcher.run_once().delivered == 0  # not due yet
+    clock.now += timedelta(seconds=10)
+    assert dispatcher.run_once().delivered == 3
+    assert len(receiver.received) == 3
+
+
+def test_a_dead_receiver_ends_failed_and_can_be_retried(
+    store: Store, receiver: Receiver
+) -> None:
+    dispatcher, clock = _setup(store, "http://127.0.0.1:9/unreachable")
+    for step in (0, 10, 20):
+        clock.now += timedelta(seconds=step)
+        dispatcher.run_once()
+    failed = deliveries(store, status="failed")
+    assert len(failed) == 3 and all(r["attempts"] == 3 for r in failed)
+    assert (
+        "ConnectionRefusedError" in failed[0]["last_error"]
+        or "URLError" in failed[0]["last_error"]
+    )
+    assert dispatcher.retry_failed() == 3
+    assert dispatcher.pending() == 3

@@ -1,0 +1,157 @@
+"""Opening the store: migrations, the shared metadata, instants, settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from mql.errors import StoreError
+from mql.settings import DEFAULT_DATABASE_URL, Settings
+from mql.store import (
+    Store,
+    alembic_config,
+    head_revision,
+    load_table_modules,
+    metadata,
+    open_store,
+)
+from mql.store.tables import events, import_runs, leads
+
+
+def test_open_migrates_to_the_newest_revision(store: Store) -> None:
+    assert store.revision() == head_revision()
+
+
+def test_migrations_create_exactly_the_declared_tables(store: Store) -> None:
+    assert "tables" in load_table_modules()
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_opening_twice_is_harmless(store: Store) -> None:
+    again = open_store(store.url)
+    assert again.revision() == head_revision()
+    again.close()
+
+
+def test_revisions_form_one_chain() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert len(scripts.get_heads()) == 1
+    assert scripts.get_revision("0001_core").down_revision is None
+
+
+def test_instants_come_back_aware_in_utc(store: Store) -> None:
+    paris = timezone(timedelta(hours=1))
+    written = datetime(2025, 3, 31, 9, 30, tzinfo=paris)
+    with store.begin() as conn:
+        run_id = conn.execute(
+            import_runs.insert().values(
+                kind="leads",
+                file="x.csv",
+                started_at=written,
+                status="done",
+                read=0,
+                imported=0,
+                updated=0,
+                duplicates=0,
+                quarantined=0,
+                notes=[],
+            )
+        ).inserted_primary_key[0]
+        back = conn.execute(
+            sa.select(import_runs.c.started_at).where(import_runs.c.id == run_id)
+        ).scalar_one()
+    assert back == written
+    assert back.tzinfo is not None
+    assert back.utcoffset() == timedelta(0)
+
+
+def test_naive_instants_are_refused(store: Store) -> None:
+    with (
+        pytest.raises(sa.exc.StatementError, match="naive datetime"),
+        store.begin() as conn,
+    ):
+        conn.execute(
+            leads.insert().values(
+                email="a@b.com",
+                attributes={},
+                do_not_email=False,
+                opted_out=False,
+                created_at=datetime(2025, 1, 1),
+                updated_at=datetime(2025, 1, 1),
+            )
+        )
+
+
+def test_an_event_key_is_stored_once(store: Store) -> None:
+    now = datetime.now(UTC)
+    with store.begin() as conn:
+        lead_id = conn.execute(
+            leads.insert().values(
+                email="a@b.com",
+                attributes={},
+                do_not_email=False,
+                opted_out=False,
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
+        row = {
+            "event_key": "id:1",
+            "lead_id": lead_id,
+            "type": "t",
+            "at": now,
+            "properties": {},
+        }
+        conn.execute(events.insert(), [row])
+    with pytest.raises(sa.exc.IntegrityError), store.begin() as conn:
+        conn.execute(events.insert(), [row])
+
+
+def test_an_unreadable_url_says_what_to_use() -> None:
+    with pytest.raises(
+        StoreError,
+        match=r"cannot read the database URL \(not shown.*use the form sqlite",
+    ):
+        open_store("nonsense")
+
+
+def test_an_unknown_driver_names_the_supported_ones() -> None:
+    with pytest.raises(StoreError, match="supported are sqlite:/// and postgresql"):
+        open_store("nosuchdb://x/y")
+
+
+def test_the_repr_masks_the_password() -> None:
+    store = open_store("postgresql+psycopg://app:s3cret@127.0.0.1:1/x", migrate=False)
+    assert "s3cret" not in repr(store)
+    assert "***" in repr(store)
+
+
+def test_settings_read_the_environment() -> None:
+    url = "postgresql+psycopg://app:s3cret@db.internal/mql"
+    settings = Settings.from_env({"MQL_DATABASE_URL": url})
+    assert settings.database_url == url
+    assert "s3cret" not in repr(settings)
+
+
+def test_settings_default_to_sqlite_in_the_working_folder() -> None:
+    assert (
+        Settings.from_env({}).database_url == DEFAULT_DATABASE_URL == "sqlite:///mql.db"
+    )
+
+
+def test_open_store_uses_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'from-env.db'}"
+    monkeypatch.setenv("MQL_DATABASE_URL", url)
+    store = open_store()
+    assert store.url == url
+    assert (tmp_path / "from-env.db").exists()
+    store.close()
