@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import time
 from pathlib import Path
@@ -32,7 +33,10 @@ def main() -> None:
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"== {name}")
         started = time.perf_counter()
-        module.main(quick=args.quick)
+        if "quick" in inspect.signature(module.main).parameters:
+            module.main(quick=args.quick)
+        else:
+            module.main()
         print(f"   ({time.perf_counter() - started:.1f} s)")
 
 

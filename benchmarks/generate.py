@@ -54,12 +54,22 @@ PATHS = [
     "/case-studies/healthcare-advisory", "/case-studies/nonprofit-990", "/team/partners",
     "/events/webinar-tax-update", "/locations/new-york", "/locations/boston",
 ]  # fmt: skip
-PATH_WEIGHTS = np.array([30, 6, 3, 2, 1, 4, 2, 6, 2, 4, 3, 1, 2, 8, 4, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1.0])
+PATH_WEIGHTS = np.array(
+    [30, 6, 3, 2, 1, 4, 2, 6, 2, 4, 3, 1, 2, 8, 4, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1.0]
+)
 FORMS = ["newsletter", "contact", "proposal", "quote", "fee-estimate", "event-signup"]
 FORM_WEIGHTS = np.array([40, 20, 8, 5, 3, 24.0])
 ASSETS = ["Tax Guide 2025", "tax guide 2025 ", "Audit Readiness Checklist",
           "R&D Credit Primer", "Nonprofit 990 Guide", "Succession Planning Workbook"]  # fmt: skip
-CHANNELS = ["organic", "paid_search", "linkedin", "email", "referral", "direct", "events"]
+CHANNELS = [
+    "organic",
+    "paid_search",
+    "linkedin",
+    "email",
+    "referral",
+    "direct",
+    "events",
+]
 CHANNEL_WEIGHTS = np.array([30, 15, 12, 20, 5, 15, 3.0])
 TITLES = ["CFO", "Chief Financial Officer", "Controller", "Owner", "Founder & CEO",
           "Finance Director", "Office Manager", "Bookkeeper", "Managing Partner",
@@ -84,7 +94,9 @@ def leads_table(rng: np.random.Generator, n: int) -> pa.Table:
     accounts = max(1, n // 4)
     account = rng.integers(0, accounts, n)
     acct_industry = _pick(rng, INDUSTRIES, accounts)[account]
-    acct_employees = np.round(rng.lognormal(4.0, 1.3, accounts)).astype(np.int64)[account]
+    acct_employees = np.round(rng.lognormal(4.0, 1.3, accounts)).astype(np.int64)[
+        account
+    ]
     acct_revenue = np.round(rng.lognormal(15.5, 1.5, accounts), -3)[account]
     domain = np.char.add(np.char.add("acct", account.astype("U9")), ".example")
     free = rng.random(n) < 0.25
@@ -105,7 +117,9 @@ def leads_table(rng: np.random.Generator, n: int) -> pa.Table:
             "account.is_client": pa.array(
                 np.where(rng.random(n) < 0.05, "true", "false"), pa.string()
             ),
-            "country": pa.array(_pick(rng, ["US", "USA", "CA", "UK"], n, [80, 5, 10, 5]), pa.string()),
+            "country": pa.array(
+                _pick(rng, ["US", "USA", "CA", "UK"], n, [80, 5, 10, 5]), pa.string()
+            ),
             "state": pa.array(_pick(rng, STATES, n), pa.string()),
             "email_domain": pa.array(email_domain, pa.string()),
         }
@@ -127,12 +141,16 @@ def _event_chunk(rng: np.random.Generator, lead: np.ndarray, first_id: int) -> p
     is_page = (kinds == "page_view") | (kinds == "email_click")
     url = np.where(
         is_page,
-        np.char.add("https://firm.example", _pick(rng, PATHS, n, PATH_WEIGHTS).astype(str)),
+        np.char.add(
+            "https://firm.example", _pick(rng, PATHS, n, PATH_WEIGHTS).astype(str)
+        ),
         "",
     )
     form = np.where(kinds == "form_submit", _pick(rng, FORMS, n, FORM_WEIGHTS), "")
     asset = np.where(kinds == "download", _pick(rng, ASSETS, n), "")
-    attended = np.where(kinds == "webinar", np.where(rng.random(n) < 0.45, "true", "false"), "")
+    attended = np.where(
+        kinds == "webinar", np.where(rng.random(n) < 0.45, "true", "false"), ""
+    )
 
     def text(values: np.ndarray) -> pa.Array:
         arr = pa.array(values.astype(object), pa.string())
@@ -143,7 +161,9 @@ def _event_chunk(rng: np.random.Generator, lead: np.ndarray, first_id: int) -> p
             "lead": _ids("L", lead),
             "id": _ids("E", np.arange(first_id, first_id + n)),
             "type": pa.array(kinds, pa.string()),
-            "at": pa.array((ts * 1e6).astype("int64")).cast(pa.timestamp("us", tz="UTC")),
+            "at": pa.array((ts * 1e6).astype("int64")).cast(
+                pa.timestamp("us", tz="UTC")
+            ),
             "ts": pa.array(ts, pa.float64()),
             "url": text(url),
             "form": text(form),
@@ -184,8 +204,10 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     generate(args.out, args.leads, args.events, args.seed)
-    print(f"wrote {args.leads} leads, {args.events} events to {args.out} "
-          f"in {time.perf_counter() - started:.1f}s")
+    print(
+        f"wrote {args.leads} leads, {args.events} events to {args.out} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
 
 if __name__ == "__main__":

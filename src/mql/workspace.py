@@ -397,8 +397,13 @@ def _row(lead: LeadInput, result: Score) -> LeadScoreRow:
     )
 
 
+#: Scores are ranked at this many decimals, so that leads tied at a cap do not
+#: swap places on float rounding between the stored and the replayed path.
+RANK_DECIMALS = 9
+
+
 def _ranked(rows: list[LeadScoreRow]) -> list[LeadScoreRow]:
-    return sorted(rows, key=lambda r: (-r.score, r.lead))
+    return sorted(rows, key=lambda r: (-round(r.score, RANK_DECIMALS), r.lead))
 
 
 def explain_lead(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ibis.backends import BaseBackend
 
 from mql.batch import connect
-from mql.batch.conditions import condition, glob_to_regex
+from mql.batch.conditions import condition, glob_to_regex, prepare
 from mql.batch.layout import as_text
 from mql.model import Condition
 from mql.scoring import matches
@@ -45,6 +45,9 @@ CONDITIONS: list[dict[str, Any]] = [
     {"glob": "a*b"},
     {"glob": "[!a-c]*"},
     {"glob": "[[]x]"},
+    {"glob": "*%*"},
+    {"glob": "x_y"},
+    {"glob": "*/FEES*", "case_sensitive": True},
     {"present": True},
     {"present": False},
 ]
@@ -64,7 +67,8 @@ def test_condition_matches_per_lead_engine(
     cond = Condition.model_validate(spec)
     data = pa.table({"k": range(len(VALUES)), "v": [as_text(v) for v in VALUES]})
     table = backend.create_table(f"c{abs(hash(str(spec)))}", data, temp=True)
-    out = table.select("k", holds=condition(table["v"], cond)).order_by("k")
+    table, texts = prepare(table, ["v"], {"v": "v"})
+    out = table.select("k", holds=condition(texts["v"], cond)).order_by("k")
     got = backend.to_pyarrow(out)["holds"].to_pylist()
     want = [matches(cond, v) for v in VALUES]
     assert got == want, [(v, g, w) for v, g, w in zip(VALUES, got, want, strict=True)]

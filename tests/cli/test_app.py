@@ -270,3 +270,12 @@ def test_version_and_bare_command() -> None:
     assert CliRunner().invoke(app, ["--version"]).stdout == f"mql {__version__}\n"
     bare = CliRunner().invoke(app, [])
     assert "Usage" in bare.output
+
+
+def test_main_is_the_console_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mql.cli.app import main
+
+    monkeypatch.setattr("sys.argv", ["mql", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0

@@ -352,3 +352,34 @@ def test_a_mapping_naming_an_absent_column_lists_the_columns(
         InputError, match=r"names column\(s\) \['E-mail'\] .* its columns are \['mail'"
     ):
         import_leads(store, path, mapping)
+
+
+def test_accounts_by_external_id_or_website(store: Store, tmp_path: Path) -> None:
+    first = _csv(
+        tmp_path,
+        "crm.csv",
+        "email,company_id,website,company\n"
+        "ana@gmail.com,A-1,https://www.lopez-cpa.co.uk/about,López CPA\n"
+        "dan@yahoo.com,A-1,,\n"
+        "eve@outlook.com,,harbor-law.com,Harbor Law\n",
+    )
+    report = import_leads(store, first)
+    assert (report.imported, report.accounts_created) == (3, 2)
+    later = _csv(
+        tmp_path,
+        "crm2.csv",
+        "email,company_id,company\nana@gmail.com,A-1,López & Partners CPA\n",
+    )
+    assert import_leads(store, later).updated == 1
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                accounts.c.external_id, accounts.c.domain, accounts.c.name
+            ).order_by(accounts.c.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("A-1", "lopez-cpa.co.uk", "López & Partners CPA"),
+        (None, "harbor-law.com", "Harbor Law"),
+    ]
+    found = _leads(store)
+    assert found["dan@yahoo.com"].account_domain == "lopez-cpa.co.uk"

@@ -92,6 +92,26 @@ def test_a_wrong_declared_encoding_is_a_file_error() -> None:
         read_source(MESSY / "windows_1252.csv", Mapping(encoding="utf-8"))
 
 
+def test_utf16_unicode_text_from_a_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "unicode-text.txt"
+    text = "email\tname\r\nrene@societe-conseil.co.uk\tRené Dubois\r\n"
+    path.write_bytes(text.encode("utf-16"))
+    source = read_source(path, Mapping())
+    assert source.rows[0].values == {
+        "email": "rene@societe-conseil.co.uk",
+        "name": "René Dubois",
+    }
+    assert source.notes[0] == "unicode-text.txt: read as UTF-16 (byte-order mark)"
+
+
+def test_an_excel_sep_line_names_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("sep=;\r\nemail;name\r\na@b.com;Ann, Jr.\r\n", encoding="utf-8")
+    source = read_source(path, Mapping())
+    assert source.columns == ["email", "name"]
+    assert [(r.line, r.values["name"]) for r in source.rows] == [(3, "Ann, Jr.")]
+
+
 def test_trailing_empty_columns_are_dropped() -> None:
     source = read_source(MESSY / "trailing_columns.csv", Mapping())
     assert source.columns == ["email", "name", "title"]

@@ -31,31 +31,45 @@ ROWS = "\n".join(
         ("TotalVisits", "totalvisits"),
     ],
 )
-def test_columns_become_snake_case_fields(column: str, field: str) -> None:
+def test_snake_case_names_for_rule_ids(column: str, field: str) -> None:
     assert field_name(column) == field
 
 
 def test_reads_the_outcome_marks_missing_and_drops_identifiers(tmp_path: Path) -> None:
     path = _csv(tmp_path, "Lead Number,Converted,Visits,City,Note\n" + ROWS)
-    data = read_leads(path, "Converted", positive=["yes"], missing=["Select"])
+    data = read_leads(path, "converted", positive=["yes"], missing=["Select"])
     assert data.positives == 14
-    assert data.features == ["visits", "city"]  # lead_number and note identify rows
-    assert data.frame["city"].isna().sum() == 20
+    assert data.features == ["Visits", "City"]  # Lead Number and Note identify rows
+    assert data.frame["City"].isna().sum() == 20
     assert data.records()[:2] == [
-        {"visits": 0.0, "city": "Pune"},
-        {"visits": 1.0, "city": None},
+        {"Visits": 0.0, "City": "Pune"},
+        {"Visits": 1.0, "City": None},
     ]
+    assert data.missing_values == ("Select",)
+
+
+def test_columns_are_named_as_they_are_or_in_snake_case(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "Lead Number,Converted,Visits,City,Note\n" + ROWS)
+    data = read_leads(
+        path, "Converted", exclude=["city"], post_contact=["Visits", "Lead Score"]
+    )
+    assert data.features == ["Visits"]
+    assert data.post_contact == ("Visits", "Lead Score")
 
 
 def test_a_missing_outcome_column_names_the_columns(tmp_path: Path) -> None:
     path = _csv(tmp_path, "Lead Number,Converted,Visits,City,Note\n" + ROWS)
-    with pytest.raises(InputError, match=r"no outcome column 'won'; the columns are Lead"):
+    with pytest.raises(
+        InputError, match=r"no outcome column 'won'; the columns are Lead"
+    ):
         read_leads(path, "won")
 
 
 def test_one_outcome_only_asks_for_the_positive_value(tmp_path: Path) -> None:
     path = _csv(tmp_path, "Lead Number,Converted,Visits,City,Note\n" + ROWS)
-    with pytest.raises(InputError, match=r"every lead has the same outcome.*--positive"):
+    with pytest.raises(
+        InputError, match=r"every lead has the same outcome.*--positive"
+    ):
         read_leads(path, "Converted", positive=["won"])
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,17 +90,26 @@ def test_points_are_whole_numbers_and_each_feature_starts_at_zero(
     for feature in card.features:
         assert min(feature.raw_points) == 0.0
         assert all(isinstance(p, int) for p in feature.points)
-        assert max(abs(r - p) for r, p in zip(feature.raw_points, feature.points, strict=True)) <= 0.5
+        assert (
+            max(
+                abs(r - p)
+                for r, p in zip(feature.raw_points, feature.points, strict=True)
+            )
+            <= 0.5
+        )
 
 
 @pytest.mark.shared_data
-def test_the_model_file_says_why_each_value(learned: tuple[Scorecard, LeadData]) -> None:
+def test_the_model_file_says_why_each_value(
+    learned: tuple[Scorecard, LeadData],
+) -> None:
     card, _ = learned
     text = write_model(card, name="x", threshold=250).text
     assert "every 20 points double the odds of converting" in text
-    assert "# lead_origin: information value" in text
-    assert "converted (WoE" in text and "-> " in text
-    assert "when: {lead_origin: {in: [" in text
+    assert "# Lead Origin: information value" in text
+    assert "converted (WoE" in text
+    assert "-> " in text
+    assert "when: {Lead Origin: {in: [" in text
     assert "{present: false}" in text
     assert '"Yes"' in text  # YAML would read a bare Yes as true
 
@@ -113,3 +124,16 @@ def test_the_rounded_points_rank_as_well_as_the_unrounded(
     rounded = roc_auc_score(test.outcome, card.scores(test.frame))
     exact = roc_auc_score(test.outcome, card.scores(test.frame, rounded=False))
     assert math.isclose(rounded, exact, abs_tol=0.002)
+
+
+@pytest.mark.shared_data
+def test_raw_imported_values_score_as_learned(
+    learned: tuple[Scorecard, LeadData], shared_data: Path
+) -> None:
+    """Attributes as the importer keeps them (text "Select") score as learned."""
+    card, _ = learned
+    written = write_model(card, name="x", threshold=250)
+    raw = pd.read_csv(shared_data / "x-education-leads" / "Leads.csv", nrows=800)
+    assert (raw["Specialization"] == "Select").sum() > 100
+    engine = attribute_scores(written.model, raw)
+    np.testing.assert_array_equal(engine, card.scores(raw.replace("Select", None)))

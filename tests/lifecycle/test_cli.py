@@ -151,3 +151,52 @@ def test_every_subcommand_has_an_example(group: typer.Typer) -> None:
     for info in group.registered_commands:
         assert info.callback is not None
         assert "Example: mql" in (info.callback.__doc__ or "")
+
+
+def test_reject_decline_lost_and_the_outbox_commands(db: str, tmp_path: Path) -> None:
+    config = tmp_path / "lifecycle.yaml"
+    config.write_text(
+        CONFIG + "webhooks:\n  - {name: crm, url: 'http://127.0.0.1:9/', secret: s}\n"
+        "dispatch: {max_attempts: 1}\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    app = _app()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, ["--db", db, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("lifecycle", "sync", "--at", "2026-12-01T11:00")
+    assert "rejected; lead 1 recycled" in run(
+        "handoffs",
+        "reject",
+        "1",
+        "--reason",
+        "student",
+        "--by",
+        "maria",
+        "--at",
+        "2026-12-01T12:00",
+    )
+    run(
+        "move",
+        "1",
+        "sal",
+        "--reason",
+        "called us back",
+        "--by",
+        "ana",
+        "--at",
+        "2026-12-02",
+    )
+    assert "sal -> recycled" in run(
+        "lost", "1", "--reason", "budget cut", "--by", "ana", "--at", "2026-12-03"
+    )
+    assert "0 delivered" in run("lifecycle", "dispatch", "--config", str(config))
+    failed = run("lifecycle", "outbox", "--status", "failed", "-f", "csv")
+    assert len(failed.splitlines()) > 1
+    assert "deliveries queued again" in run(
+        "lifecycle", "retry", "--config", str(config)
+    )

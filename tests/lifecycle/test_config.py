@@ -31,8 +31,8 @@ def test_the_example_configuration_loads() -> None:
             r"x.yaml:3: owners.0.capacty: unknown key",
         ),
         (
-            "owners: [{id: ana}]\nrouting:\n  rules:\n    - name: r\n      when: {a: 1}\n"
-            "      owners: [zed]\n",
+            "owners: [{id: ana}]\nrouting:\n  rules:\n    - name: r\n"
+            "      when: {a: 1}\n      owners: [zed]\n",
             r"x.yaml:1: configuration: routing rule 'r' names unknown owners \['zed'\]",
         ),
         ("sla:\n  days: [mon, funday]\n", r"x.yaml:2: sla.days: unknown day names"),

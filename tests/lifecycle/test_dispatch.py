@@ -13,7 +13,7 @@ import pytest
 
 from mql.lifecycle import Actor, Dispatcher, Lifecycle, deliveries, parse_config, verify
 from mql.lifecycle.signing import ID_HEADER, SIGNATURE_HEADER
-from mql.store import Store
+from mql.store import Store, open_store
 
 from .conftest import T0, add_lead
 
@@ -29,7 +29,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if receiver.failures_left > 0:
                     receiver.failures_left -= 1
@@ -124,10 +124,40 @@ def test_a_dead_receiver_ends_failed_and_can_be_retried(
         clock.now += timedelta(seconds=step)
         dispatcher.run_once()
     failed = deliveries(store, status="failed")
-    assert len(failed) == 3 and all(r["attempts"] == 3 for r in failed)
+    assert len(failed) == 3
+    assert all(r["attempts"] == 3 for r in failed)
     assert (
         "ConnectionRefusedError" in failed[0]["last_error"]
         or "URLError" in failed[0]["last_error"]
     )
     assert dispatcher.retry_failed() == 3
     assert dispatcher.pending() == 3
+
+
+@pytest.mark.postgres
+def test_parallel_dispatchers_deliver_each_message_once(
+    postgres_url: str, receiver: Receiver
+) -> None:
+    setup = open_store(postgres_url)
+    config = parse_config(
+        f"webhooks:\n  - {{name: crm, url: '{receiver.url}', secret: {SECRET}}}\n"
+    )
+    lifecycle = Lifecycle(setup, config)
+    for i in range(20):
+        lifecycle.move(add_lead(setup, f"p{i}@x.example"), "mql", Actor("ana"), at=T0)
+    stores = [open_store(postgres_url, migrate=False) for _ in range(4)]
+    try:
+        threads = [
+            threading.Thread(target=Dispatcher(s, config).run_once) for s in stores
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        ids = [headers[ID_HEADER] for headers, _ in receiver.received]
+        assert len(ids) == 20
+        assert len(set(ids)) == 20
+        assert Dispatcher(setup, config).pending() == 0
+    finally:
+        for store in [*stores, setup]:
+            store.close()

@@ -35,7 +35,8 @@ def test_the_whole_path_from_mql_to_won(lifecycle: Lifecycle) -> None:
     assert report.created == 1
     (handoff,) = lifecycle.handoffs(status="pending")
     assert (handoff.score, handoff.grade, handoff.episode) == (72.0, "A", 1)
-    assert handoff.explanation and handoff.explanation["groups"] == {"web": 42.0}
+    assert handoff.explanation
+    assert handoff.explanation["groups"] == {"web": 42.0}
 
     approved = lifecycle.approve(handoff.id, APPROVER, at=T0 + timedelta(hours=1))
     assert (approved.owner, approved.routed_via) == ("ben", "relationship")
@@ -64,6 +65,8 @@ def test_the_whole_path_from_mql_to_won(lifecycle: Lifecycle) -> None:
     history = lifecycle.history(lead)
     assert history[0].reason == "score 72.0 reached the MQL threshold"
     assert history[0].at == T0  # at the activity that made it an MQL
+    assert history[1].details["response_business_hours"] == 1.0
+    assert history[1].details["within_sla"] is True
     assert history[2].details["bant"]["budget"] == "40000"
     assert history[3].details["opportunity"]["value"] == "38000"
     assert history[4].reason == "fee and team fit"
@@ -169,12 +172,14 @@ def test_overdue_handoffs_are_reassigned_then_escalated(lifecycle: Lifecycle) ->
     report = lifecycle.sync(T0 + timedelta(days=3))
     assert (report.reassigned, report.escalated) == (1, 1)
     after = lifecycle.handoff(handoff.id)
-    assert after.owner == "ben" and after.reassignments == 1
+    assert after.owner == "ben"
+    assert after.reassignments == 1
     # Ben got it at ana's deadline (14:00) with 4 business hours: 3 today, 1 tomorrow.
     assert after.escalated_at == T0 + timedelta(hours=24)
     with lifecycle.store.begin() as conn:
         kinds = [r.kind for r in conn.execute(sa.select(outbox_messages.c.kind))]
-    assert "handoff.reassigned" in kinds and "handoff.escalated" in kinds
+    assert "handoff.reassigned" in kinds
+    assert "handoff.escalated" in kinds
     lifecycle.decline(
         lead, Actor("ben"), "conflict of interest", at=T0 + timedelta(days=3)
     )
@@ -192,7 +197,8 @@ def test_auto_approval_is_recorded_as_auto(store) -> None:  # type: ignore[no-un
     report = lifecycle.sync(T0)
     assert (report.created, report.auto_approved) == (2, 1)
     by_lead = {h.lead_id: h for h in lifecycle.handoffs()}
-    assert by_lead[good].decision_kind == "auto" and by_lead[good].owner == "ana"
+    assert by_lead[good].decision_kind == "auto"
+    assert by_lead[good].owner == "ana"
     assert by_lead[weak].status == "pending"
 
 
@@ -238,7 +244,8 @@ def test_opted_out_leads_are_handed_off_but_flagged_and_kept_out_of_email(
         email = export_handoffs(conn, "email")
     flags = {p["lead"]["email"]: p["lead"]["consent"]["may_email"] for p in payloads}
     assert flags == {"ok@x.example": True, "no@x.example": False}
-    assert "no@x.example" in crm and "no@x.example" not in email
+    assert "no@x.example" in crm
+    assert "no@x.example" not in email
     assert "ok@x.example" in email
 
 
@@ -249,3 +256,49 @@ def test_every_transition_writes_an_outbox_message(lifecycle: Lifecycle) -> None
         rows = conn.execute(sa.select(outbox_messages)).mappings().all()
     assert [r["kind"] for r in rows] == ["lead.stage_changed"]
     assert rows[0]["payload"]["data"]["reason"] == "competitor"
+
+
+def test_an_mql_for_no_time_opens_no_handoff(lifecycle: Lifecycle) -> None:
+    lead = add_lead(lifecycle.store, "edge@x.example")
+    # Exactly at the threshold: the MQL ends the instant it starts.
+    set_score(lifecycle.store, lead, 50.0, True, T0, mql_until=T0)
+    assert lifecycle.sync(T0 + timedelta(days=1)).created == 0
+
+
+def test_a_refused_lead_is_reported_and_the_others_go_on(lifecycle: Lifecycle) -> None:
+    bad = add_lead(lifecycle.store, "bad@x.example", lifecycle_stage="prospect")
+    good = _mql(lifecycle, "good@x.example")
+    set_score(lifecycle.store, bad, 72.0, True, T0, mql_until=T0 + timedelta(days=9))
+    report = lifecycle.sync(T0)
+    assert report.created == 1
+    assert len(report.errors) == 1
+    assert (
+        "lead 1: lead 1 lifecycle_stage: 'prospect' is not a lifecycle stage"
+        in (report.errors[0])
+    )
+    assert lifecycle.stage(good) is Stage.MQL
+
+
+def test_an_imported_stage_is_where_the_lead_starts(lifecycle: Lifecycle) -> None:
+    lead = add_lead(lifecycle.store, "s@x.example", lifecycle_stage="Subscriber")
+    set_score(lifecycle.store, lead, 72.0, True, T0, mql_until=T0 + timedelta(days=9))
+    lifecycle.sync(T0)
+    (move,) = lifecycle.history(lead)
+    assert (move.from_stage, move.to_stage, move.kind) == (
+        Stage.SUBSCRIBER,
+        Stage.MQL,
+        MoveKind.SKIP,
+    )
+
+
+def test_lost_work_is_recycled_with_the_reason(lifecycle: Lifecycle) -> None:
+    lead = add_lead(lifecycle.store, "l@x.example")
+    lifecycle.move(lead, "sal", ANA, reason="walk-in", at=T0)
+    with pytest.raises(LifecycleError, match="lead 1 is in stage sal; only"):
+        lifecycle.win(lead, "x", ANA, at=T0)  # win only from opportunity
+    lost = lifecycle.lose(lead, "chose a larger firm", ANA, at=T0 + timedelta(days=1))
+    assert (lost.to_stage, lost.reason, lost.details["outcome"]) == (
+        Stage.RECYCLED,
+        "lost: chose a larger firm",
+        "lost",
+    )

@@ -71,7 +71,8 @@ FIT = BASE + "fit:\n  - id: a\n    when: {title: x}\n"
         ),
         pytest.param(
             "name: t\nthreshold: 50\ngroups:\n  - id: web\n    cap: 5\n    floor: 10\n",
-            "m.yaml:4: groups.0: cap 5.0 is below floor 10.0; the cap must be >= floor",
+            "m.yaml:5: groups.0.cap: cap 5.0 is below floor 10.0; raise the cap or "
+            "lower the floor (cap >= floor)",
             id="cap-below-floor",
         ),
         pytest.param(
@@ -96,8 +97,8 @@ FIT = BASE + "fit:\n  - id: a\n    when: {title: x}\n"
         pytest.param(
             BASE + "fit:\n  - id: a\n    when: {title: {regex: '(cfo'}}\n"
             "    points: 3\n",
-            "m.yaml:6: fit.0.when.title: regex '(cfo' does not compile: missing ), "
-            "unterminated subpattern at position 0. Escape special characters",
+            "m.yaml:6: fit.0.when.title.regex: regex '(cfo' does not compile: "
+            "missing ), unterminated subpattern at position 0. Escape special",
             id="bad-regex",
         ),
         pytest.param(
@@ -141,7 +142,7 @@ FIT = BASE + "fit:\n  - id: a\n    when: {title: x}\n"
         ),
         pytest.param(
             FIT.replace("{title: x}", "{n: {min: 9, max: 1}}") + "    points: 3\n",
-            "m.yaml:6: fit.0.when.n: min 9.0 is above max 1.0; swap them",
+            "m.yaml:6: fit.0.when.n.min: min 9.0 is above max 1.0; swap them",
             id="min-above-max",
         ),
         pytest.param(
@@ -228,3 +229,18 @@ def test_shorthands_and_aliases():
 
 def test_templates_load_through_the_public_function():
     assert load_template("cpa").name == "cpa"
+
+
+def test_block_style_points_at_the_offending_line():
+    text = (
+        "name: t\n"
+        "threshold: 50\n"
+        "fit:\n"
+        "  - id: a\n"
+        "    when:\n"
+        "      title:\n"
+        "        regex: '(cfo'\n"
+        "    points: 3\n"
+    )
+    with pytest.raises(ModelError, match=r"^m\.yaml:7: fit\.0\.when\.title\.regex:"):
+        parse_model(text, source="m.yaml")

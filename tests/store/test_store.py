@@ -19,6 +19,7 @@ from mql.store import (
     load_table_modules,
     metadata,
     open_store,
+    reads,
 )
 from mql.store.tables import events, import_runs, leads
 
@@ -155,3 +156,15 @@ def test_open_store_uses_the_settings(
     assert store.url == url
     assert (tmp_path / "from-env.db").exists()
     store.close()
+
+
+def test_who_is_an_mql_at_t_is_an_index_range_query(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    query = reads.mql_candidates_query("sha256:x", datetime(2025, 3, 31, tzinfo=UTC))
+    sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
+    with store.engine.connect() as conn:
+        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    store.close()
+    index = "USING INDEX ix_lead_scores_mql_mql_until"
+    assert f"SEARCH lead_scores {index} (mql=? AND mql_until=?)" in plan
+    assert f"SEARCH lead_scores {index} (mql=? AND mql_until>?)" in plan

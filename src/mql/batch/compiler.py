@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from mql.batch.conditions import conditions
-from mql.batch.layout import EVENT_CORE, LEAD_KEY, column_map
+from mql.batch.conditions import Text, conditions, prepare
+from mql.batch.layout import EVENT_CORE, LEAD_CORE, LEAD_KEY, column_map
 from mql.model.schema import GRADES, Decay, IntentRule, Model
 
 SECONDS_PER_DAY = 86_400.0
@@ -77,17 +77,24 @@ def _deduplicated(events: ir.Table) -> ir.Table:
 
 def _matches(model: Model, events: ir.Table) -> ir.Table:
     columns = column_map(events.columns, reserved=EVENT_CORE)
+    fields = [field for rule in model.intent for field in rule.where]
+    events, texts = prepare(events, fields, columns)
     flags: dict[str, ir.BooleanValue] = {}
     for k, rule in enumerate(model.intent):
         is_type = events["type"].isin(list(rule.event))
-        flags[f"m{k}"] = is_type & conditions(events, dict(rule.where), columns)
+        # CASE rather than AND: engines then test the text only for that type.
+        where = conditions(dict(rule.where), texts) if rule.where else None
+        flags[f"m{k}"] = (
+            ibis.ifelse(is_type, where, False) if where is not None else is_type
+        )
     activity = ibis.or_(*flags.values()) if flags else ibis.literal(False)
     keys = {
         f"key{k}": _key_value(events, rule, columns)
         for k, rule in enumerate(model.intent)
         if rule.repeat.mode == "once_per"
     }
-    return events.mutate(**flags, **keys).filter(activity)
+    # Only what the later steps read: a narrow table is cheap to share.
+    return events.select(LEAD_KEY, "id", "ts", **flags, **keys).filter(activity)
 
 
 def _key_value(
@@ -123,21 +130,37 @@ def _contribution(
     return out
 
 
-def _every_rows(model: Model, acts: ir.Table, weights: dict[str, str]) -> ir.Table:
-    """One row per activity with the points of its ``every`` rules."""
+def _every_rows(
+    model: Model, acts: ir.Table, weights: dict[str, str], firsts: list[int]
+) -> ir.Table:
+    """One row per activity with the points of its ``every`` rules, and for the
+    ``once`` rules in ``firsts`` the time of the match (null otherwise)."""
     rules = [
         (rule, acts[f"m{k}"])
         for k, rule in enumerate(model.intent)
         if rule.repeat.mode == "every"
     ]
     by_group = {g: acts[w] for g, w in weights.items()}
+    times = {
+        f"first{k}": ibis.ifelse(acts[f"m{k}"], acts["ts"], ibis.null("float64"))
+        for k in firsts
+    }
     return acts.select(
-        LEAD_KEY, "ts", act=ibis.literal(1), **_contribution(model, rules, by_group)
+        LEAD_KEY,
+        "ts",
+        act=ibis.literal(1),
+        **_contribution(model, rules, by_group),
+        **times,
     )
 
 
 def _repeat_rows(
-    model: Model, k: int, rule: IntentRule, acts: ir.Table, weights: dict[str, str]
+    model: Model,
+    k: int,
+    rule: IntentRule,
+    acts: ir.Table,
+    weights: dict[str, str],
+    firsts: list[int],
 ) -> ir.Table:
     """The activities where a once / once_per / min_count rule fires.
 
@@ -160,13 +183,15 @@ def _repeat_rows(
         "ts",
         act=ibis.literal(0),
         **_contribution(model, [(rule, ibis.literal(True))], by_group),
+        **{f"first{j}": ibis.null("float64") for j in firsts},
     )
 
 
 def _weights(
-    model: Model, acts: ir.Table, at: float
+    model: Model, acts: ir.Table, at: float, at_last: bool
 ) -> tuple[ir.Table, dict[DecayParams, str]]:
-    """Per activity and decay setting, the factor that brings its points to ``at``.
+    """Per activity and decay setting, the factor that brings its points to ``at``
+    (or, with ``at_last``, to the lead's last activity).
 
     Without grace the factor is exp(-lambda (at - t_i)). With grace each gap
     between consecutive activities decays by d(gap): the factor is
@@ -174,18 +199,22 @@ def _weights(
     """
     params = sorted(set(decay_params(model).values()), key=lambda p: (p.lam, p.grace))
     names = {p: f"w{j}" for j, p in enumerate(params)}
+    if at_last:
+        acts = acts.mutate(_last=acts["ts"].max().over(_window(acts, ordered=False)))
     if all(p.grace == 0 for p in params):
+        until = acts["_last"] if at_last else flt(at)
         return acts.mutate(
-            **{names[p]: (flt(-p.lam) * (flt(at) - acts["ts"])).exp() for p in params}
+            **{names[p]: (flt(-p.lam) * (until - acts["ts"])).exp() for p in params}
         ), names
     previous = acts["ts"].lag().over(_window(acts))
     acts = acts.mutate(_gap=(acts["ts"] - previous).fill_null(flt(0.0)))
-    last = acts["ts"].max().over(_window(acts, ordered=False))
+    if not at_last:
+        acts = acts.mutate(_last=acts["ts"].max().over(_window(acts, ordered=False)))
     steps = {
         f"s{j}": flt(p.lam) * ibis.greatest(acts["_gap"] - flt(p.grace), flt(0.0))
         for j, p in enumerate(params)
     }
-    acts = acts.mutate(**steps, _last=last)
+    acts = acts.mutate(**steps)
     logs = {}
     for j, p in enumerate(params):
         step = acts[f"s{j}"]
@@ -194,51 +223,97 @@ def _weights(
         since = flt(p.lam) * ibis.greatest(
             flt(at) - acts["_last"] - flt(p.grace), flt(0.0)
         )
-        logs[names[p]] = (running - total - since).exp()
+        logs[names[p]] = (running - total - (flt(0.0) if at_last else since)).exp()
     return acts.mutate(**logs), names
 
 
-def event_state(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Table:
-    """Per lead with activity up to ``at``: decayed positives, negatives, last time."""
+def activities(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Table:
+    """The events up to ``at`` (one per id) that match an intent rule, with flags
+    ``m<k>`` (matches rule k) and ``key<k>`` (its once_per value)."""
     events = events.filter(events["ts"] <= flt(at))
     if dedupe:
         events = _deduplicated(events)
-    acts, weight_of = _weights(model, _matches(model, events), at)
+    return _matches(model, events)
+
+
+def event_state(
+    model: Model, events: ir.Table, at: float, dedupe: bool, at_last: bool = False
+) -> ir.Table:
+    """Per lead with activity up to ``at``: decayed positives, negatives, last time."""
+    acts = activities(model, events, at, dedupe)
+    acts, weight_of = _weights(model, acts, at, at_last)
     params = decay_params(model)
     weights = {g.id: weight_of[params[g.id]] for g in model.groups}
-    parts = [_every_rows(model, acts, weights)]
+    firsts = _firsts(model, at_last)
+    parts = [_every_rows(model, acts, weights, firsts)]
     parts += [
-        _repeat_rows(model, k, rule, acts, weights)
+        _repeat_rows(model, k, rule, acts, weights, firsts)
         for k, rule in enumerate(model.intent)
-        if rule.repeat.mode != "every"
+        if rule.repeat.mode != "every" and k not in firsts
     ]
     rows = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
     aggs: dict[str, ir.Value] = {
         "last_ts": rows["ts"].max(),
         "activities": rows["act"].sum(),
     }
+    aggs |= {f"first{k}": rows[f"first{k}"].min() for k in firsts}
     for group in model.groups:
         p_col, n_col, _ = group_columns(group.id)
         aggs[p_col] = rows[f"pw_{group.id}"].sum()
         aggs[n_col] = rows[f"pn_{group.id}"].sum()
-    return rows.group_by(LEAD_KEY).aggregate(**aggs)
+    state = rows.group_by(LEAD_KEY).aggregate(**aggs)
+    return _add_firsts(model, state, firsts, at) if firsts else state
 
 
-def _fit(model: Model, leads: ir.Table, columns: dict[str, str]) -> ir.NumericValue:
+def _firsts(model: Model, at_last: bool) -> list[int]:
+    """The ``once`` rules scored from the time of their first match alone.
+
+    Without grace a point's decay depends only on its own time, so a once rule
+    needs the first match's time (a min in the group-by), not a ranking window.
+    """
+    params = decay_params(model).values()
+    if at_last or any(p.grace > 0 for p in params):
+        return []
+    return [k for k, r in enumerate(model.intent) if r.repeat.mode == "once"]
+
+
+def _add_firsts(
+    model: Model, state: ir.Table, firsts: list[int], at: float
+) -> ir.Table:
+    params = decay_params(model)
+    sums: dict[str, ir.NumericValue] = {}
+    for group in model.groups:
+        p_col, n_col, _ = group_columns(group.id)
+        pos, neg = state[p_col], state[n_col]
+        lam = params[group.id].lam
+        for k in firsts:
+            rule, first = model.intent[k], state[f"first{k}"]
+            if rule.group != group.id or rule.points == 0:
+                continue
+            if rule.points > 0:
+                decayed = flt(rule.points) * (flt(-lam) * (flt(at) - first)).exp()
+                pos = pos + ibis.ifelse(first.notnull(), decayed, flt(0.0))
+            else:
+                neg = neg + ibis.ifelse(first.notnull(), flt(rule.points), flt(0.0))
+        sums[p_col], sums[n_col] = pos, neg
+    return state.mutate(**sums).drop(*[f"first{k}" for k in firsts])
+
+
+def _fit(model: Model, texts: dict[str, Text]) -> ir.NumericValue:
     total: ir.NumericValue = flt(0.0)
     for rule in model.fit:
-        holds = conditions(leads, dict(rule.when), columns)
+        holds = conditions(dict(rule.when), texts)
         total = total + ibis.ifelse(holds, flt(rule.points), flt(0.0))
     return total
 
 
 def _first_disqualifier(
-    model: Model, leads: ir.Table, columns: dict[str, str]
+    model: Model, texts: dict[str, Text]
 ) -> tuple[ir.StringValue, ir.StringValue]:
     if not model.disqualifiers:
         none = ibis.literal(None, type="string")
         return none, none
-    tests = [(conditions(leads, dict(d.when), columns), d) for d in model.disqualifiers]
+    tests = [(conditions(dict(d.when), texts), d) for d in model.disqualifiers]
     rule = ibis.cases(*[(t, d.id) for t, d in tests], else_=ibis.null("string"))
     reason = ibis.cases(*[(t, d.reason) for t, d in tests], else_=ibis.null("string"))
     return rule, reason
@@ -259,24 +334,33 @@ def _grade_ok(model: Model, fit: ir.NumericValue) -> ir.BooleanValue:
 
 def lead_profile(model: Model, leads: ir.Table) -> ir.Table:
     """Per lead: fit, grade and the first disqualifier (rule and reason)."""
-    columns = column_map(leads.columns, reserved=(LEAD_KEY,))
-    rule, reason = _first_disqualifier(model, leads, columns)
-    fit = _fit(model, leads, columns)
+    columns = column_map(leads.columns, reserved=LEAD_CORE)
+    rules = [*model.fit, *model.disqualifiers]
+    leads, texts = prepare(leads, [f for r in rules for f in r.when], columns)
+    rule, reason = _first_disqualifier(model, texts)
+    fit = _fit(model, texts)
     return leads.select(
         leads[LEAD_KEY], fit=fit, disqualified_by=rule, disqualified_reason=reason
     )
 
 
 def compile_state(
-    model: Model, events: ir.Table, leads: ir.Table, at: float, dedupe: bool = True
+    model: Model,
+    events: ir.Table,
+    leads: ir.Table,
+    at: float,
+    dedupe: bool = True,
+    at_last_activity: bool = False,
 ) -> ir.Table:
     """The expression giving every lead's state and score at ``at`` (epoch seconds).
 
     ``events`` and ``leads`` follow the layout of :mod:`mql.batch.layout`. Set
-    ``dedupe=False`` only when event ids are known to be unique per lead.
+    ``dedupe=False`` only when event ids are known to be unique per lead. With
+    ``at_last_activity`` the events up to ``at`` count, but each lead is read at
+    its own last activity (what the store keeps).
     """
     profile = lead_profile(model, leads)
-    state = event_state(model, events, at, dedupe)
+    state = event_state(model, events, at, dedupe, at_last_activity)
     joined = profile.left_join(state, LEAD_KEY).drop(f"{LEAD_KEY}_right")
     filled = {
         col: joined[col].fill_null(flt(0.0))
@@ -316,3 +400,41 @@ def _as_floats(model: Model, table: ir.Table) -> dict[str, ir.Value]:
     names = ["fit", "last_ts", "intent", "score"]
     names += [c for g in model.groups for c in group_columns(g.id)]
     return {name: table[name].cast("float64") for name in names}
+
+
+def repeat_counters(
+    model: Model, events: ir.Table, at: float, dedupe: bool = True
+) -> ir.Table:
+    """Per lead, what the per-lead engine's state remembers of the repeat modes.
+
+    ``once<k>`` (1 when once-rule k has matched), ``count<k>`` (min_count rule
+    k's matches, at most N), ``keys<k>`` (the once_per values seen) and
+    ``last_event_id`` (the id of the last activity in (at, id) order).
+    """
+    acts = activities(model, events, at, dedupe)
+    aggs: dict[str, ir.Value] = {"last_ts": acts["ts"].max()}
+    for k, rule in enumerate(model.intent):
+        hit = ibis.ifelse(acts[f"m{k}"], 1, 0)
+        if rule.repeat.mode == "once":
+            aggs[f"once{k}"] = hit.max()
+        elif rule.repeat.mode == "min_count":
+            aggs[f"count{k}"] = hit.sum()
+        elif rule.repeat.mode == "once_per":
+            keyed = acts[f"m{k}"] & acts[f"key{k}"].notnull()
+            aggs[f"keys{k}"] = acts[f"key{k}"].collect(where=keyed)
+    counters = acts.group_by(LEAD_KEY).aggregate(**aggs)
+    last = acts.join(counters.select(LEAD_KEY, "last_ts"), LEAD_KEY)
+    last = last.filter(last["ts"] == last["last_ts"])
+    ids = last.group_by(LEAD_KEY).aggregate(last_event_id=last["id"].max())
+    return counters.join(ids, LEAD_KEY).drop("last_ts")
+
+
+def fit_rules_holding(model: Model, leads: ir.Table) -> ir.Table:
+    """Per lead, ``fit<i>``: whether fit rule i holds."""
+    columns = column_map(leads.columns, reserved=LEAD_CORE)
+    fields = [f for r in model.fit for f in r.when]
+    leads, texts = prepare(leads, fields, columns)
+    flags = {
+        f"fit{i}": conditions(dict(r.when), texts) for i, r in enumerate(model.fit)
+    }
+    return leads.select(LEAD_KEY, **flags)

@@ -9,6 +9,8 @@ expressions never evaluate to SQL NULL: a missing value gives a plain false.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -17,13 +19,10 @@ from mql.model.schema import Condition, Scalar
 
 #: Text that reads as a decimal number; guards the cast so that no engine raises.
 NUMBER_PATTERN = r"^[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?$"
+#: Globs with these characters need a regular expression; the rest become LIKE.
+_LIKE_UNSAFE = set("[]%_\\")
 #: Characters a glob leaves literal but a regular expression would interpret.
-_REGEX_SPECIALS = set(".^$+{}()|\\/")
-
-
-def present(value: ir.StringValue) -> ir.BooleanValue:
-    """True when the value is neither null nor empty once trimmed."""
-    return value.notnull() & (value.strip() != "")
+_REGEX_SPECIALS = set(".^$+{}()|\\")
 
 
 def as_number(value: ir.StringValue) -> ir.FloatingValue:
@@ -46,6 +45,47 @@ def literal_number(value: Scalar) -> float | None:
     return number if math.isfinite(number) else None
 
 
+#: A regular expression no text matches (a start anchor after a character).
+NEVER = "x^"
+
+
+def _escape(ch: str) -> str:
+    return "\\" + ch if ch in _REGEX_SPECIALS or ch in "[]^-*?" else ch
+
+
+def _bracket(pattern: str, start: int) -> tuple[str | None, int]:
+    """The class for ``[...]`` opening at ``start`` - 1, and where it ends.
+
+    None when the bracket does not close (then it is a literal ``[``). Ranges
+    written backwards match nothing, as in :mod:`fnmatch`.
+    """
+    j = start
+    if j < len(pattern) and pattern[j] == "!":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":
+        j += 1
+    close = pattern.find("]", j)
+    if close < 0:
+        return None, start
+    body = pattern[start:close]
+    negate = body.startswith("!")
+    body = body[1:] if negate else body
+    items: list[str] = []
+    k = 0
+    while k < len(body):
+        if k + 2 < len(body) and body[k + 1] == "-":
+            low, high = body[k], body[k + 2]
+            if low <= high:
+                items.append(f"{_escape(low)}-{_escape(high)}")
+            k += 3
+        else:
+            items.append(_escape(body[k]))
+            k += 1
+    if not items:
+        return ("." if negate else NEVER), close + 1
+    return ("[^" if negate else "[") + "".join(items) + "]", close + 1
+
+
 def glob_to_regex(pattern: str) -> str:
     """An anchored regular expression that accepts what the shell pattern accepts.
 
@@ -55,8 +95,8 @@ def glob_to_regex(pattern: str) -> str:
     '^[^a-c]x\\\\.y$'
     """
     out: list[str] = ["^"]
-    i, n = 0, len(pattern)
-    while i < n:
+    i = 0
+    while i < len(pattern):
         ch = pattern[i]
         i += 1
         if ch == "*":
@@ -64,28 +104,53 @@ def glob_to_regex(pattern: str) -> str:
         elif ch == "?":
             out.append(".")
         elif ch == "[":
-            j = pattern.find("]", i + 1 if i < n and pattern[i] in "!]" else i)
-            if j < 0:
-                out.append("\\[")
-                continue
-            body = pattern[i:j].replace("\\", "\\\\")
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            elif body.startswith("^"):
-                body = "\\" + body
-            out.append(f"[{body}]")
-            i = j + 1
-        elif ch in _REGEX_SPECIALS or ch in "[]":
-            out.append("\\" + ch)
+            klass, i = _bracket(pattern, i)
+            if klass == NEVER:
+                return NEVER
+            out.append(klass if klass is not None else "\\[")
         else:
-            out.append(ch)
+            out.append(_escape(ch))
     out.append("$")
     return "".join(out)
 
 
-def _text(value: ir.StringValue, case_sensitive: bool) -> ir.StringValue:
-    trimmed = value.strip()
-    return trimmed if case_sensitive else trimmed.lower()
+@dataclass(frozen=True)
+class Text:
+    """A value as the conditions read it: trimmed, and trimmed then lower-cased."""
+
+    trimmed: ir.StringValue
+    lowered: ir.StringValue
+
+    def as_read(self, case_sensitive: bool) -> ir.StringValue:
+        """The trimmed text, lower-cased unless the condition is case-sensitive."""
+        return self.trimmed if case_sensitive else self.lowered
+
+
+MISSING = Text(ibis.literal(None, type="string"), ibis.literal(None, type="string"))
+
+
+def prepare(
+    table: ir.Table, fields: Iterable[str], columns: dict[str, str]
+) -> tuple[ir.Table, dict[str, Text]]:
+    """Trim and lower-case each field's column once, for all conditions on it.
+
+    A field the table has no column for reads as missing.
+    """
+    texts: dict[str, Text] = {}
+    derived: dict[str, ir.StringValue] = {}
+    for i, field in enumerate(sorted(set(fields))):
+        column = columns.get(field)
+        if column is None:
+            texts[field] = MISSING
+            continue
+        trimmed = table[column].cast("string").strip()
+        derived[f"_t{i}"] = trimmed
+        derived[f"_l{i}"] = trimmed.lower()
+    table = table.mutate(**derived)
+    for i, field in enumerate(sorted(set(fields))):
+        if field not in texts:
+            texts[field] = Text(table[f"_t{i}"], table[f"_l{i}"])
+    return table, texts
 
 
 def _literal_text(expected: Scalar, case_sensitive: bool) -> str:
@@ -95,24 +160,43 @@ def _literal_text(expected: Scalar, case_sensitive: bool) -> str:
     return text if case_sensitive else text.lower()
 
 
-def _equals(
-    value: ir.StringValue, expected: Scalar, cond: Condition
-) -> ir.BooleanValue:
+def _equals(value: Text, expected: Scalar, cond: Condition) -> ir.BooleanValue:
     """Numbers compare as numbers, booleans as text without case, the rest as text."""
     if isinstance(expected, bool):
-        return _text(value, False) == _literal_text(expected, False)
-    text = _text(value, cond.case_sensitive) == _literal_text(
-        expected, cond.case_sensitive
-    )
+        return value.lowered == _literal_text(expected, False)
+    cs = cond.case_sensitive
+    text = value.as_read(cs) == _literal_text(expected, cs)
     number = literal_number(expected)
     if number is None:
         return text
-    got = as_number(value)
+    got = as_number(value.trimmed)
     return ibis.ifelse(got.notnull(), got == number, text)
 
 
-def _holds(value: ir.StringValue, cond: Condition) -> ir.BooleanValue:
+def _glob(value: Text, cond: Condition) -> ir.BooleanValue:
+    assert cond.glob is not None
+    pattern = _literal_text(cond.glob, cond.case_sensitive)
+    subject = value.as_read(cond.case_sensitive)
+    if not _LIKE_UNSAFE & set(pattern):
+        # LIKE is much faster than a regular expression on every engine.
+        return subject.like(pattern.replace("*", "%").replace("?", "_"))
+    # (?s): a glob's * and ? also match line breaks.
+    return subject.re_search("(?s)" + glob_to_regex(pattern))
+
+
+def _in_range(value: Text, cond: Condition) -> ir.BooleanValue:
+    number = as_number(value.trimmed)
+    test: ir.BooleanValue = number.notnull()
+    if cond.min is not None:
+        test &= number >= cond.min
+    if cond.max is not None:
+        test &= number <= cond.max
+    return test
+
+
+def _holds(value: Text, cond: Condition) -> ir.BooleanValue:
     kind = cond.kind
+    cs = cond.case_sensitive
     if kind == "equals":
         assert cond.equals is not None
         return _equals(value, cond.equals, cond)
@@ -121,49 +205,25 @@ def _holds(value: ir.StringValue, cond: Condition) -> ir.BooleanValue:
         tests = [_equals(value, item, cond) for item in cond.in_]
         return ibis.or_(*tests) if tests else ibis.literal(False)
     if kind == "range":
-        number = as_number(value)
-        test: ir.BooleanValue = number.notnull()
-        if cond.min is not None:
-            test &= number >= cond.min
-        if cond.max is not None:
-            test &= number <= cond.max
-        return test
+        return _in_range(value, cond)
     if kind == "contains":
         assert cond.contains is not None
-        cs = cond.case_sensitive
-        return _text(value, cs).contains(_literal_text(cond.contains, cs))
+        return value.as_read(cs).contains(_literal_text(cond.contains, cs))
     if kind == "regex":
         assert cond.regex is not None
-        flags = "" if cond.case_sensitive else "(?i)"
-        return _text(value, True).re_search(flags + cond.regex)
-    assert cond.glob is not None
-    pattern = glob_to_regex(_literal_text(cond.glob, cond.case_sensitive))
-    # (?s): a glob's * and ? also match line breaks.
-    return _text(value, cond.case_sensitive).re_search("(?s)" + pattern)
+        return value.trimmed.re_search(("" if cs else "(?i)") + cond.regex)
+    return _glob(value, cond)
 
 
-def condition(value: ir.StringValue, cond: Condition) -> ir.BooleanValue:
-    """The condition on one text value; false (not null) when the value is missing."""
+def condition(value: Text, cond: Condition) -> ir.BooleanValue:
+    """The condition on one prepared value; false (not null) when it is missing."""
+    has = value.trimmed.notnull() & (value.trimmed != "")
     if cond.kind == "present":
-        has = present(value)
         return has if cond.present else ~has
-    return (present(value) & _holds(value, cond)).fill_null(False)
+    return (has & _holds(value, cond)).fill_null(False)
 
 
-def conditions(
-    table: ir.Table, conds: dict[str, Condition], columns: dict[str, str]
-) -> ir.BooleanValue:
-    """All conditions of a ``when``/``where`` mapping; ``columns`` maps field to column.
-
-    A field the table has no column for reads as missing.
-    """
-    tests: list[ir.BooleanValue] = []
-    for field, cond in conds.items():
-        column = columns.get(field)
-        value = (
-            table[column].cast("string")
-            if column is not None
-            else ibis.literal(None, type="string")
-        )
-        tests.append(condition(value, cond))
+def conditions(conds: dict[str, Condition], texts: dict[str, Text]) -> ir.BooleanValue:
+    """All conditions of a ``when``/``where`` mapping, on :func:`prepare` values."""
+    tests = [condition(texts[field], cond) for field, cond in conds.items()]
     return ibis.and_(*tests) if tests else ibis.literal(True)

@@ -15,7 +15,7 @@ from ibis.backends import BaseBackend
 from mql.batch.compiler import compile_state, group_columns
 from mql.batch.engines import as_table, connect
 from mql.batch.layout import LEAD_KEY, UTC_TIMESTAMP, epoch_seconds
-from mql.batch.until import mql_until
+from mql.batch.until import Floats, mql_until
 from mql.model.schema import Model
 
 log = logging.getLogger(__name__)
@@ -23,19 +23,27 @@ log = logging.getLogger(__name__)
 MICROS = 1_000_000
 
 
-def _column(table: pa.Table, name: str) -> np.ndarray:  # type: ignore[type-arg]
-    return table[name].to_numpy(zero_copy_only=False).astype(np.float64)
+def _column(table: pa.Table, name: str) -> Floats:
+    values = table[name].to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=np.float64)
 
 
-def _timestamps(seconds: np.ndarray) -> pa.Array:  # type: ignore[type-arg]
+def _timestamps(seconds: Floats) -> pa.Array:
     micros = np.round(seconds * MICROS)
     mask = np.isnan(micros)
     values = np.where(mask, 0, micros).astype(np.int64)
     return pa.array(values, type=pa.int64(), mask=mask).cast(UTC_TIMESTAMP)
 
 
-def with_mql_until(model: Model, result: pa.Table, at: float) -> pa.Table:
-    """Add ``mql_until`` (UTC timestamp, null for none) and ``last_activity``."""
+def with_mql_until(
+    model: Model,
+    result: pa.Table,
+    at: float | Floats,
+) -> pa.Table:
+    """Add ``mql_until`` (UTC timestamp, null for none) and ``last_activity``.
+
+    ``at`` is the instant the state was read at: one for all, or one per lead.
+    """
     names = ["fit", "last_ts"] + [
         c for g in model.groups for c in group_columns(g.id)[:2]
     ]
@@ -71,7 +79,7 @@ def rescore(
         dedupe=dedupe,
     )
     result = backend.to_pyarrow(expr).drop_columns(["activities"])
-    result = with_mql_until(model, result.drop_columns([]), seconds)
+    result = with_mql_until(model, result, seconds)
     result = result.sort_by(LEAD_KEY)
     log.info(
         "rescored %d leads at %s on %s: %d MQLs in %.2fs",

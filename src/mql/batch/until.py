@@ -23,9 +23,11 @@ FIRST_STEP_SECONDS = 86_400.0
 MAX_DOUBLINGS = 80
 #: 2**-64 of the bracket is far below a microsecond for any realistic span.
 BISECTION_STEPS = 64
+#: Past the year 9999 no timestamp type can hold the instant: reported as none.
+HORIZON_SECONDS = 253_402_300_799.0 - 2 * 86_400.0
 
 
-def _remaining(p: DecayParams, last: Floats, at: float, t: Floats) -> Floats:
+def _remaining(p: DecayParams, last: Floats, at: float | Floats, t: Floats) -> Floats:
     done = np.maximum(0.0, at - last - p.grace)
     total = np.maximum(0.0, t - last - p.grace)
     return np.exp(-p.lam * (total - done))
@@ -40,7 +42,7 @@ def _clamp(value: Floats, floor: float | None, cap: float | None) -> Floats:
 
 
 def score_after(
-    model: Model, state: Mapping[str, Floats], at: float, t: Floats
+    model: Model, state: Mapping[str, Floats], at: float | Floats, t: Floats
 ) -> Floats:
     """The score at instants ``t`` >= ``at`` with no new activity (vectorised)."""
     params = decay_params(model)
@@ -69,20 +71,25 @@ def _limit(model: Model, state: Mapping[str, Floats]) -> Floats:
 
 
 def mql_until(
-    model: Model, state: Mapping[str, Floats], mql: npt.NDArray[np.bool_], at: float
+    model: Model,
+    state: Mapping[str, Floats],
+    mql: npt.NDArray[np.bool_],
+    at: float | Floats,
 ) -> Floats:
     """Per lead, epoch seconds of inf{t >= at: score(t) < threshold}; NaN for none.
 
     ``state`` holds the arrays ``fit``, ``last_ts`` and each group's ``p_``/``n_``
-    columns; ``mql`` says which leads are MQLs at ``at``.
+    columns read at ``at`` (one instant, or one per lead); ``mql`` says which
+    leads are MQLs then.
     """
     result = np.full(len(mql), np.nan)
     todo = np.flatnonzero(mql & (_limit(model, state) < model.threshold))
     if todo.size == 0:
         return result
     sub = {name: np.asarray(values)[todo] for name, values in state.items()}
+    at = np.broadcast_to(np.asarray(at, dtype=np.float64), mql.shape)[todo]
     grace = max((p.grace for p in decay_params(model).values()), default=0.0)
-    lo = np.full(todo.size, at)
+    lo = at.copy()
     step = np.full(todo.size, grace + FIRST_STEP_SECONDS)
     hi = np.maximum(sub["last_ts"], at) + step
     for _ in range(MAX_DOUBLINGS):
@@ -97,5 +104,5 @@ def mql_until(
         above = score_after(model, sub, at, mid) >= model.threshold
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
-    result[todo] = hi
+    result[todo] = np.where(hi > HORIZON_SECONDS, np.nan, hi)
     return result

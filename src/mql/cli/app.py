@@ -23,7 +23,7 @@ from mql.cli import records
 from mql.cli.errors import EXIT_ERROR, fail, reports_errors
 from mql.cli.output import OutputFormat, emit
 from mql.cli.progress import import_progress
-from mql.cli.times import AT_HELP, now, parse_instant
+from mql.cli.times import AT_HELP, at_parser, now
 from mql.errors import InputError
 from mql.model import TEMPLATES, Model, load_model, template_path
 from mql.settings import DATABASE_URL_ENV, Settings
@@ -65,18 +65,11 @@ class Globals:
     console: Console
 
 
-def _parse_at(value: str) -> datetime:
-    try:
-        return parse_instant(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--at'") from exc
-
-
 AtOption = Annotated[
     datetime | None,
     typer.Option(
         "--at",
-        parser=_parse_at,
+        parser=at_parser,
         help=AT_HELP,
         metavar="DATE|TIMESTAMP",
         show_default=False,
@@ -445,11 +438,12 @@ def _title(what: str, instant: datetime) -> str:
 
 
 def _mount_other_commands() -> None:
-    """Add the commands of the other parts (learning, lifecycle) to ``mql``."""
-    from mql.cli import learn_commands, lifecycle_commands
+    """Add the commands of the other parts (batch, learning, lifecycle) to ``mql``."""
+    from mql.cli import batch_commands, learn_commands, lifecycle_commands
 
     learn_commands.register(app)
     lifecycle_commands.register(app)
+    batch_commands.register(app)
 
 
 _mount_other_commands()

@@ -22,6 +22,7 @@ from mql.learn import (
     advise,
     engine_scores,
     evaluate_model,
+    field_name,
     html_report,
     learn_html,
     learn_text,
@@ -29,6 +30,7 @@ from mql.learn import (
     recipe,
     text_report,
 )
+from mql.learn import learn as learn_leads
 from mql.learn.report import trade_off_table
 from mql.learn.scorecard import READ_AT
 from mql.model import load_model
@@ -128,7 +130,8 @@ class DataArgs:
         if self.recipe:
             data = recipe(self.recipe, self.path)
             if self.exclude:
-                kept = [c for c in data.frame.columns if c not in set(self.exclude)]
+                dropped = {field_name(c) for c in self.exclude}
+                kept = [c for c in data.frame.columns if field_name(c) not in dropped]
                 data = LeadData(
                     data.frame[kept],
                     data.outcome,
@@ -243,9 +246,7 @@ def learn(
         current=load_model(current) if current else None,
         allow_leaky=allow_leaky,
     )
-    from mql.learn import learn as learn_model
-
-    result = learn_model(args.read(), options)
+    result = learn_leads(args.read(), options)
     output.write_text(result.written.text, encoding="utf-8")
     typer.echo(learn_text(result, f"mql learn {data_file.name}"))
     typer.echo(f"Model written to {output}.")
@@ -311,7 +312,7 @@ def advise_threshold(
 ) -> None:
     """Recommend a threshold from sales capacity or a target recall or precision.
 
-    Example: mql advise learned.yaml Leads.csv --recipe x-education --capacity 60 --arrivals 250
+    Example: mql advise learned.yaml Leads.csv --capacity 60 --arrivals 250
     """
     model = load_model(model_file)
     data = DataArgs(

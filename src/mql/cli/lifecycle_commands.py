@@ -1,6 +1,8 @@
 """Lifecycle commands: history, handoffs, moves, BANT, won/lost, sync, funnel.
 
-Mounted on the main app with :func:`register`. The lifecycle configuration
+Mounted on the main app with :func:`register`. Handoffs and moves record the score
+and its explanation from the model file (``--model``) when it exists, else the
+stored score. The lifecycle configuration
 (owners, routing, SLA, approval, webhooks) is read from ``--config``, else
 ``$MQL_LIFECYCLE_CONFIG``, else ``lifecycle.yaml`` in the working folder when it
 exists; without one, nobody is routed to and approval is by a person only.
@@ -27,6 +29,8 @@ from mql.lifecycle import (
     Dispatcher,
     Lifecycle,
     LifecycleConfig,
+    ModelScorer,
+    Scorer,
     deliveries,
     export_handoffs,
     funnel,
@@ -110,6 +114,8 @@ FormatOption = Annotated[
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
 LeadArg = Annotated[str, typer.Argument(help="Lead id, email or external id.")]
+HandoffArg = Annotated[int, typer.Argument(help="The handoff's number.")]
+StageArg = Annotated[str, typer.Argument(help="The stage to move the lead to.")]
 
 
 def _config(path: Path | None) -> LifecycleConfig:
@@ -131,11 +137,24 @@ def _db(ctx: typer.Context) -> str:
 def _lifecycle(ctx: typer.Context, config: Path | None = None) -> Iterator[Lifecycle]:
     from mql.store import open_store
 
+    settings = _config(config)
+    scorer = _scorer(ctx)
     store = open_store(_db(ctx))
     try:
-        yield Lifecycle(store, _config(config))
+        yield Lifecycle(store, settings, scorer=scorer)
     finally:
         store.close()
+
+
+def _scorer(ctx: typer.Context) -> Scorer | None:
+    """Explain from the model file when there is one; else record stored scores."""
+    path = getattr(ctx.find_root().obj, "model", None)
+    if path is None or not Path(path).is_file():
+        return None
+    from mql.ingest.identity import registered_domain
+    from mql.model import load_model
+
+    return ModelScorer(load_model(path), email_domain=registered_domain)
 
 
 def _actor(by: str | None) -> Actor:
@@ -215,7 +234,7 @@ def handoffs_list(
 @reports_errors
 def handoffs_approve(
     ctx: typer.Context,
-    handoff_id: int,
+    handoff_id: HandoffArg,
     reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
     by: ByOption = None,
     at: AtOption = None,
@@ -239,7 +258,7 @@ def handoffs_approve(
 @reports_errors
 def handoffs_reject(
     ctx: typer.Context,
-    handoff_id: int,
+    handoff_id: HandoffArg,
     reason: ReasonOption,
     by: ByOption = None,
     at: AtOption = None,
@@ -285,7 +304,7 @@ def handoffs_export(
 def move(
     ctx: typer.Context,
     lead: LeadArg,
-    stage: str,
+    stage: StageArg,
     reason: Annotated[
         str | None,
         typer.Option(

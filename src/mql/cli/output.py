@@ -22,6 +22,9 @@ from rich.table import Table
 
 #: Decimal places shown for numbers in the table (CSV and JSON keep them all).
 TABLE_DECIMALS = 1
+#: Numbers below this get ``SMALL_DECIMALS`` when one decimal would hide a part.
+SMALL = 10
+SMALL_DECIMALS = 3
 #: What the table shows for a missing value.
 TABLE_MISSING = "-"
 
@@ -39,7 +42,7 @@ class OutputFormat(StrEnum):
 def plain(value: Any) -> Any:
     """A value as JSON can hold it: instants in UTC ISO 8601, enums by value.
 
-    >>> plain(datetime(2024, 3, 1, 12, tzinfo=timezone.utc))
+    >>> plain(datetime(2024, 3, 1, 12, tzinfo=UTC))
     '2024-03-01T12:00:00Z'
     >>> plain(float("inf")) is None
     True
@@ -88,8 +91,14 @@ def _csv_cell(value: Any) -> Any:
 def to_table(
     records: Sequence[Record], fields: Sequence[str], title: str | None = None
 ) -> Table:
-    """The records as a Rich table, numbers rounded, missing values as ``-``."""
+    """The records as a Rich table, numbers rounded, missing values as ``-``.
+
+    Columns with no value in any record are left out, to keep the table readable;
+    CSV and JSON always hold every field.
+    """
     table = Table(title=title, show_lines=False)
+    if records:
+        fields = [n for n in fields if any(r.get(n) is not None for r in records)]
     for name in fields:
         table.add_column(name, justify="right" if _numeric(records, name) else "left")
     for record in records:
@@ -125,10 +134,22 @@ def _table_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.{TABLE_DECIMALS}f}"
+        return _number(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
+
+
+def _number(value: float) -> str:
+    """One decimal, or three for a small number that one decimal would hide.
+
+    >>> _number(29.81), _number(0.9932), _number(1.0)
+    ('29.8', '0.993', '1.0')
+    """
+    short = f"{value:.{TABLE_DECIMALS}f}"
+    if abs(value) >= SMALL or float(short) == round(value, SMALL_DECIMALS):
+        return short
+    return f"{value:.{SMALL_DECIMALS}f}"
 
 
 def emit(

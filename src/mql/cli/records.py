@@ -96,6 +96,20 @@ FIELD_MEANINGS: dict[str, dict[str, str]] = {
         "raw": "the row as read, as JSON text",
         "created_at": "when it was quarantined (UTC)",
     },
+    "Demo report (`mql demo --format json`, one object)": {
+        "folder": "the demo workspace folder",
+        "database": "the demo database URL",
+        "model": "the demo model file",
+        "imports": "counts of the leads and events imports (read, imported, "
+        "updated, duplicates, quarantined)",
+        "comparison": "contacts, converters, mqls, converters_caught, base_rate, "
+        "mql_share, caught_share, precision, lift (shares from 0 to 1)",
+        "cohorts": "the number of monthly waves judged",
+        "at": "the instant of the top MQLs (UTC)",
+        "mqls_at": "how many leads are MQLs at that instant",
+        "top_mqls": "lead rows as above, each with `reasons` (rule, label, value)",
+        "seconds": "how long the demo took",
+    },
 }
 #: The counts an import prints, in this order.
 IMPORT_COUNTS = ("read", "imported", "updated", "duplicates", "quarantined")

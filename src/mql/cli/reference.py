@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+# Typer 0.29 ships its own copy of Click; its command classes live there.
 from typer._click.core import Command, Parameter
 from typer.core import TyperArgument, TyperGroup, TyperOption
 

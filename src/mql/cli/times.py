@@ -43,10 +43,8 @@ def parse_instant(text: str) -> datetime:
     return instant.astimezone(UTC)
 
 
-def at_option(value: str | None) -> datetime | None:
-    """Typer callback for ``--at``: the parsed instant, or a usage error naming it."""
-    if value is None:
-        return None
+def at_parser(value: str) -> datetime:
+    """Typer parser for ``--at``: the parsed instant, or a usage error naming it."""
     try:
         return parse_instant(value)
     except ValueError as exc:

@@ -240,6 +240,18 @@ class Book:
         self._insert_leads()
         self._update_leads()
 
+    def leads_of_changed_accounts(self) -> set[int]:
+        """Every stored lead of an account this import changed: their scoring
+        attributes (``account.*``) changed with it."""
+        changed = sorted(
+            {a.id for a in self._all_accounts() if a.dirty and a.id is not None}
+        )
+        found: set[int] = set()
+        for part in chunks(changed):
+            query = sa.select(leads.c.id).where(leads.c.account_id.in_(part))
+            found.update(self.conn.execute(query).scalars())
+        return found
+
     def _insert_accounts(self) -> None:
         if not self.new_accounts:
             return

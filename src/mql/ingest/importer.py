@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from mql.errors import InputError
+from mql.errors import InputError, StoreError
 from mql.ingest.book import (
     STICKY,
     UPDATABLE,
@@ -40,7 +40,7 @@ from mql.ingest.identity import (
     registered_domain,
 )
 from mql.ingest.mapping import Kind, Mapping, load_mapping
-from mql.ingest.readers import read_source
+from mql.ingest.readers import SourceRow, read_source
 from mql.ingest.rows import Plan, Prepared, Problem, plan, prepare
 from mql.ingest.values import Reader
 from mql.store.store import Store
@@ -89,13 +89,20 @@ class _Run:
     """What an import carries from step to step."""
 
     store: Store
-    conn: Connection
     path: Path
     kind: Kind
     report: ImportReport
     now: datetime
     strict: bool
     problems: list[Problem] = field(default_factory=list)
+    #: None while cells are read, the import's transaction afterwards.
+    connection: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The import's connection, inside its transaction."""
+        assert self.connection is not None, "the import's transaction is not open"
+        return self.connection
 
     def reject(self, problem: Problem) -> None:
         if self.strict:
@@ -143,33 +150,57 @@ def _import(
     plan_ = plan(source, resolved, kind)
     _require_identity(plan_, path, kind)
     report = ImportReport(kind=kind, file=str(path), notes=list(source.notes))
-    reader = Reader(resolved)
-    now = datetime.now(UTC)
-    prepared: list[Prepared] = []
-    with store.begin() as conn:
-        run = _Run(store, conn, path, kind, report, now, strict)
-        report.run_id = _start_run(conn, run)
-        total = len(source.rows)
-        for done, row in enumerate(source.rows, start=1):
-            item = prepare(row, plan_, reader, kind, str(path))
-            if isinstance(item, Problem):
-                run.reject(item)
+    report.read = len(source.rows)
+    # Cells are read before the transaction opens, so the write lock is short.
+    checker = _Run(store, path, kind, report, datetime.now(UTC), strict)
+    prepared = _prepare_all(checker, source.rows, plan_, Reader(resolved), progress)
+    try:
+        with store.begin() as conn:
+            run = replace(checker, connection=conn)
+            report.run_id = _start_run(conn, run)
+            if kind == "leads":
+                _merge_leads(run, prepared)
             else:
-                prepared.append(item)
-            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-                progress(done, total)
-        report.read = total
-        if kind == "leads":
-            _merge_leads(run, prepared)
+                _merge_events(run, prepared)
+            _write_quarantine(run)
+            report.seconds = time.perf_counter() - started
+            _finish_run(conn, run)
+    except sa.exc.IntegrityError as exc:
+        raise StoreError(
+            f"{path}: another import wrote the same leads or events at the same "
+            f"time ({exc.orig}); nothing was imported from this file. Run the "
+            "import again: it is idempotent"
+        ) from exc
+    _log(report, path)
+    return report
+
+
+def _prepare_all(
+    run: _Run,
+    rows: list[SourceRow],
+    plan_: Plan,
+    reader: Reader,
+    progress: ProgressCallback | None,
+) -> list[Prepared]:
+    """Every row read as its fields; unreadable rows are set aside for quarantine."""
+    prepared: list[Prepared] = []
+    total = len(rows)
+    for done, row in enumerate(rows, start=1):
+        item = prepare(row, plan_, reader, run.kind, str(run.path))
+        if isinstance(item, Problem):
+            run.reject(item)
         else:
-            _merge_events(run, prepared)
-        _write_quarantine(run)
-        report.seconds = time.perf_counter() - started
-        _finish_run(conn, run)
+            prepared.append(item)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+    return prepared
+
+
+def _log(report: ImportReport, path: Path) -> None:
     logger.info(
         "imported %s from %s: read %d, imported %d, updated %d, duplicates %d, "
         "quarantined %d, new leads %d, in %.2fs (run %s)",
-        kind,
+        report.kind,
         path.name,
         report.read,
         report.imported,
@@ -180,7 +211,6 @@ def _import(
         report.seconds,
         report.run_id,
     )
-    return report
 
 
 def _resolve_mapping(mapping: Mapping | str | Path | None) -> Mapping:
@@ -380,6 +410,7 @@ def _merge_leads(run: _Run, prepared: list[Prepared]) -> None:
     run.report.accounts_created = len(book.new_accounts)
     run.report.leads_created = len(book.new_leads)
     run.report.touched_leads = {r.id for r in touched.values() if r.id is not None}
+    run.report.touched_leads |= book.leads_of_changed_accounts()
 
 
 def _row_account(book: Book, item: Prepared, email: str | None) -> AccountRecord | None:
@@ -422,6 +453,8 @@ def _apply_lead_row(record: LeadRecord, item: Prepared) -> bool:
 def _attach_account(
     record: LeadRecord, account: AccountRecord | None, item: Prepared
 ) -> bool:
+    """Give the lead its account and the row's account fields; True if either
+    changed (an account's fields are part of its leads' scoring attributes)."""
     changed = False
     if account is not None and record.account is None:
         record.account = account
@@ -432,13 +465,13 @@ def _attach_account(
     name = item.fields.get("account_name")
     if name is not None and target.name != name:
         target.name = name
-        target.dirty = target.id is not None
+        changed = True
     for key, value in item.extra.items():
-        if key.startswith(ACCOUNT_PREFIX):
-            short = key.removeprefix(ACCOUNT_PREFIX)
-            if target.attributes.get(short) != value:
-                target.attributes[short] = value
-                target.dirty = target.id is not None
+        short = key.removeprefix(ACCOUNT_PREFIX)
+        if short != key and target.attributes.get(short) != value:
+            target.attributes[short] = value
+            changed = True
+    target.dirty |= changed and target.id is not None
     return changed
 
 

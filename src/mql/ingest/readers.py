@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from mql.ingest.mapping import Mapping
 
 #: Delimiters recognised on the header line when none is declared.
 DELIMITERS = (",", ";", "\t", "|")
+#: The first line Excel writes to name a CSV file's delimiter, e.g. ``sep=;``.
+_SEP_LINE = re.compile(r"^sep=(.)\r?\n?$")
 FORMATS_BY_SUFFIX = {
     ".csv": "csv",
     ".txt": "csv",
@@ -93,6 +96,9 @@ def decode(data: bytes, declared: str | None, path: Path) -> tuple[str, list[str
             ) from exc
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), []
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Spreadsheets save "Unicode text" as UTF-16 with a byte-order mark.
+        return data.decode("utf-16"), [f"{path.name}: read as UTF-16 (byte-order mark)"]
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError:
@@ -125,7 +131,17 @@ def detect_delimiter(header: str) -> str:
 def _read_delimited(path: Path, text: str, mapping: Mapping, tab: bool) -> Source:
     lines = io.StringIO(text, newline="")
     first = next(iter(io.StringIO(text, newline="")), "")
-    delimiter = mapping.delimiter or ("\t" if tab else detect_delimiter(first))
+    skipped = 0
+    declared = _SEP_LINE.match(first)
+    if declared:
+        # Excel's "sep=;" line names the delimiter; it is not the header.
+        next(lines)
+        skipped = 1
+    delimiter = (
+        mapping.delimiter
+        or (declared[1] if declared else None)
+        or ("\t" if tab else detect_delimiter(first))
+    )
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
@@ -136,17 +152,17 @@ def _read_delimited(path: Path, text: str, mapping: Mapping, tab: bool) -> Sourc
     if delimiter != ",":
         notes.append(f"{path.name}: columns separated by {delimiter!r}")
     rows: list[SourceRow] = []
-    previous_end = reader.line_num
+    previous_end = reader.line_num + skipped
     try:
         for cells in reader:
-            start, previous_end = previous_end + 1, reader.line_num
+            start, previous_end = previous_end + 1, reader.line_num + skipped
             if not cells or all(not c.strip() for c in cells):
                 continue
             rows.append(_delimited_row(start, cells, columns, kept, len(header)))
     except csv.Error as exc:
         raise InputError(
-            f"{path}:{reader.line_num}: cannot split the file into cells ({exc}); "
-            "check quoting, or declare delimiter: in the mapping"
+            f"{path}:{reader.line_num + skipped}: cannot split the file into cells "
+            f"({exc}); check quoting, or declare delimiter: in the mapping"
         ) from exc
     return Source(path=path, format="csv", columns=columns, rows=rows, notes=notes)
 

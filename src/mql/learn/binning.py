@@ -8,6 +8,7 @@ is matched exactly as the scoring engine matches the rule written for it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import Counter
@@ -169,7 +170,7 @@ def _shapes(
     if numeric:
         cuts = [float(s) for s in splits]
         edges: list[float | None] = [None, *cuts, None]
-        for low, high in zip(edges[:-1], edges[1:], strict=True):
+        for low, high in itertools.pairwise(edges):
             shapes.append(("range", low, high, ()))
     else:
         for group in splits:

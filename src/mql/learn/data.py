@@ -1,7 +1,8 @@
 """Leads with a known outcome, read from a file or from records, ready to learn from.
 
-Column names become model field names in snake case (``Lead Origin`` becomes
-``lead_origin``), the same names the learned model's rules use. Values listed as
+Column names are the model's field names as they are (``Lead Origin``), the
+names the importer gives the attributes it keeps; options that name columns
+(``--exclude lead_origin``) also accept them in snake case. Values listed as
 missing (``--missing Select``) and empty text become missing values. Columns that
 identify a row (every value distinct) are left out: they cannot generalise.
 """
@@ -31,7 +32,7 @@ MIN_ROWS = 20
 
 
 def field_name(column: str) -> str:
-    """The model field name of a column: snake case, letters, digits and ``_``.
+    """A column's name in snake case: letters, digits, ``.`` and ``_`` (rule ids).
 
     >>> field_name("Total Time Spent on Website")
     'total_time_spent_on_website'
@@ -51,7 +52,7 @@ class LeadData:
     source: str
     outcome_name: str = "converted"
     post_contact: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    missing_values: tuple[str, ...] = field(default=())
 
     @property
     def features(self) -> list[str]:
@@ -71,7 +72,7 @@ class LeadData:
             source=self.source,
             outcome_name=self.outcome_name,
             post_contact=self.post_contact,
-            notes=self.notes,
+            missing_values=self.missing_values,
         )
 
     def records(self) -> list[dict[str, Any]]:
@@ -158,14 +159,9 @@ def from_frame(
 ) -> LeadData:
     """Leads from a data frame: name the fields, read the outcome, drop identifiers."""
     raw = raw.loc[:, [c for c in raw.columns if not raw[c].isna().all()]]
-    renamed = raw.rename(columns={c: field_name(str(c)) for c in raw.columns})
-    if renamed.columns.duplicated().any():
-        dup = renamed.columns[renamed.columns.duplicated()][0]
-        raise InputError(
-            f"{source}: two columns become the field {dup!r}; rename one of them"
-        )
-    target = field_name(outcome)
-    if target not in renamed.columns:
+    renamed = raw.rename(columns={c: str(c) for c in raw.columns})
+    target = _column(renamed, outcome)
+    if target is None:
         raise InputError(
             f"{source}: no outcome column {outcome!r}; the columns are "
             f"{', '.join(map(str, raw.columns))}. Name it with --outcome"
@@ -178,8 +174,20 @@ def from_frame(
         raise InputError(
             f"{source}: {len(frame)} leads; learning needs at least {MIN_ROWS}"
         )
-    declared = tuple(field_name(c) for c in post_contact)
-    return LeadData(frame, y, source, target, declared)
+    declared = tuple(c for c in frame.columns if _named(c, post_contact))
+    declared += tuple(c for c in post_contact if _column(frame, c) is None)
+    return LeadData(frame, y, source, target, declared, tuple(missing))
+
+
+def _named(column: str, names: Sequence[str]) -> bool:
+    """Whether one of ``names`` names the column, as it is or in snake case."""
+    return field_name(column) in {field_name(n) for n in names}
+
+
+def _column(frame: pd.DataFrame, name: str) -> str | None:
+    if name in frame.columns:
+        return name
+    return next((c for c in frame.columns if _named(c, [name])), None)
 
 
 def _outcome(
@@ -193,7 +201,7 @@ def _outcome(
         )
     text = column.astype(str).str.strip().str.casefold()
     yes = {p.strip().casefold() for p in (positive or DEFAULT_POSITIVES)}
-    y = text.isin(yes).to_numpy().astype(np.int_)
+    y: np.ndarray[Any, np.dtype[np.int_]] = text.isin(yes).to_numpy().astype(np.int_)
     if y.min() == y.max():
         raise InputError(
             f"{source}: every lead has the same outcome in {name!r} "
@@ -206,15 +214,14 @@ def _outcome(
 def _choose(
     frame: pd.DataFrame, features: Sequence[str], exclude: Sequence[str], source: str
 ) -> pd.DataFrame:
-    wanted = [field_name(f) for f in features] or list(frame.columns)
+    wanted = [_column(frame, f) or f for f in features] or list(frame.columns)
     unknown = sorted(set(wanted) - set(frame.columns))
     if unknown:
         raise InputError(
             f"{source}: no column for the features {unknown}; the fields are "
             f"{', '.join(frame.columns)}"
         )
-    dropped = {field_name(e) for e in exclude}
-    kept = [c for c in wanted if c not in dropped]
+    kept = [c for c in wanted if not _named(c, exclude)]
     if not features:
         kept = [c for c in kept if not _is_identifier(frame[c])]
     return frame.loc[:, kept]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from mql.errors import InputError
-from mql.learn.data import LeadData
+from mql.learn.data import LeadData, field_name
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def guard(data: LeadData, allow: bool = False) -> list[Finding]:
         return []
     listed = "; ".join(f"{f.field}: {f.reason}" for f in findings)
     if not allow:
-        names = " ".join(f"--exclude {f.field}" for f in findings)
+        names = " ".join(f"--exclude {field_name(f.field)}" for f in findings)
         raise InputError(
             f"{data.source}: features that would leak the outcome: {listed}. "
             f"Leave them out ({names}), or pass --allow-leaky to keep them "
@@ -74,7 +75,7 @@ def guard(data: LeadData, allow: bool = False) -> list[Finding]:
     return findings
 
 
-def single_feature_auc(column: pd.Series, outcome: np.ndarray) -> float:  # type: ignore[type-arg]
+def single_feature_auc(column: pd.Series[Any], outcome: np.ndarray[Any, Any]) -> float:
     """ROC AUC of a feature alone: each value (or band) scored by its smoothed rate."""
     if pd.api.types.is_numeric_dtype(column):
         column = pd.qcut(column, NUMERIC_BANDS, duplicates="drop")

@@ -102,7 +102,10 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
     warnings = _small_data_warnings(data, options)
     train, test = split(data, options.test_share, options.seed)
     card = learn_scorecard(
-        train, pdo=options.pdo, c=options.c, current=_prior(train, options),
+        train,
+        pdo=options.pdo,
+        c=options.c,
+        current=_prior(train, options),
         min_iv=options.min_iv,
     )
     train_scores = card.scores(train.frame)
@@ -117,7 +120,14 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
     evaluations = _held_out(card, written, train, test, options)
     cv = cross_validate(data, options) if options.folds > 1 else None
     return Result(
-        card, written, advice, evaluations, cv, leaks, warnings, len(train.outcome),
+        card,
+        written,
+        advice,
+        evaluations,
+        cv,
+        leaks,
+        warnings,
+        len(train.outcome),
         len(test.outcome),
     )
 
@@ -138,7 +148,10 @@ def cross_validate(data: LeadData, options: Options) -> CrossValidation:
     for train_rows, test_rows in folds.split(data.frame, data.outcome):
         train = data.subset(train_rows)
         card = learn_scorecard(
-            train, pdo=options.pdo, c=options.c, current=_prior(train, options),
+            train,
+            pdo=options.pdo,
+            c=options.c,
+            current=_prior(train, options),
             min_iv=options.min_iv,
         )
         test = data.subset(test_rows)
@@ -175,14 +188,24 @@ def _held_out(
     out = [
         Evaluation(
             "learned (rounded points)",
-            measure(y, engine.scores, card.probability(engine.scores), threshold,
-                    engine.mql, seed=options.seed),
+            measure(
+                y,
+                engine.scores,
+                card.probability(engine.scores),
+                threshold,
+                engine.mql,
+                seed=options.seed,
+            ),
         ),
         Evaluation(
             "learned (unrounded)",
-            measure(y, card.scores(test.frame, rounded=False),
-                    card.probabilities(test.frame, rounded=False), threshold,
-                    seed=options.seed),
+            measure(
+                y,
+                card.scores(test.frame, rounded=False),
+                card.probabilities(test.frame, rounded=False),
+                threshold,
+                seed=options.seed,
+            ),
         ),
     ]
     if options.current is not None:
@@ -198,8 +221,14 @@ def _current(model: Model, train: LeadData, test: LeadData, seed: int) -> Evalua
     probabilities = calibrator.predict_proba(held.scores[:, None])[:, 1]
     return Evaluation(
         f"current ({model.name})",
-        measure(test.outcome, held.scores, probabilities, model.threshold, held.mql,
-                seed=seed),
+        measure(
+            test.outcome,
+            held.scores,
+            probabilities,
+            model.threshold,
+            held.mql,
+            seed=seed,
+        ),
     )
 
 

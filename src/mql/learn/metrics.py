@@ -131,7 +131,7 @@ def at_threshold(y: Array, flags: Array, threshold: float) -> AtThreshold:
 def bootstrap_auc(
     y: Array, scores: Array, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
 ) -> tuple[float, float]:
-    """A percentile bootstrap interval for ROC AUC (leads resampled with replacement)."""
+    """A percentile bootstrap interval for ROC AUC (leads drawn with replacement)."""
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(resamples):

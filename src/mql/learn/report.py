@@ -15,13 +15,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from mql.learn.evaluate import Evaluation  # noqa: E402
-from mql.learn.learner import Result  # noqa: E402
-from mql.learn.metrics import Metrics, cumulative_gain  # noqa: E402
-from mql.learn.threshold import Advice, Point  # noqa: E402
+from mql.learn.evaluate import Evaluation
+from mql.learn.learner import Result
+from mql.learn.metrics import Metrics, cumulative_gain
+from mql.learn.threshold import Advice, Point
 
 #: Rows of the trade-off table: thresholds picked at these shares of leads.
 TRADE_OFF_SHARES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
@@ -75,9 +75,7 @@ def calibration_table(metrics: Metrics) -> list[str]:
     """Reliability: mean predicted probability against the observed rate."""
     lines = [f"{'band':>4} {'leads':>6} {'predicted':>9} {'observed':>9}"]
     for i, band in enumerate(metrics.calibration, start=1):
-        lines.append(
-            f"{i:>4} {band.leads:>6} {band.predicted:>9.1%} {band.rate:>9.1%}"
-        )
+        lines.append(f"{i:>4} {band.leads:>6} {band.predicted:>9.1%} {band.rate:>9.1%}")
     return lines
 
 
@@ -118,10 +116,11 @@ def text_report(
     if notes:
         lines.append("")
     lines += [f"{main.leads} leads, {main.converters} converted.", ""]
-    lines += metrics_table(evaluations) + ["", f"Gains by decile ({evaluations[0].name}):"]
+    lines += metrics_table(evaluations)
+    lines += ["", f"Gains by decile ({evaluations[0].name}):"]
     lines += gains_table(main)
     if main.calibration:
-        lines += ["", "Calibration:"] + calibration_table(main)
+        lines += ["", "Calibration:", *calibration_table(main)]
     if advice is not None:
         lines += ["", f"Threshold advice: {advice.threshold:g} ({advice.reason})."]
         lines += trade_off_table(advice)
@@ -192,8 +191,10 @@ def _gains_plot(evaluations: Sequence[Evaluation]) -> Figure:
     for ev in evaluations:
         points = cumulative_gain(ev.metrics.gains)
         axes.plot(
-            [0.0, *(p[0] for p in points)], [0.0, *(p[1] for p in points)],
-            marker="o", label=ev.name,
+            [0.0, *(p[0] for p in points)],
+            [0.0, *(p[1] for p in points)],
+            marker="o",
+            label=ev.name,
         )
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
     axes.set_xlabel("share of leads (best scores first)")
@@ -208,7 +209,9 @@ def _calibration_plot(evaluations: Sequence[Evaluation]) -> Figure:
         bands = ev.metrics.calibration
         if bands:
             axes.plot(
-                [b.predicted for b in bands], [b.rate for b in bands], marker="o",
+                [b.predicted for b in bands],
+                [b.rate for b in bands],
+                marker="o",
                 label=ev.name,
             )
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect")
@@ -223,8 +226,12 @@ def _trade_off_plot(advice: Advice) -> Figure:
     shares = [p.mql_share for p in advice.curve]
     axes.plot(shares, [p.recall for p in advice.curve], label="recall")
     axes.plot(shares, [p.precision for p in advice.curve], label="precision")
-    axes.axvline(advice.point.mql_share, linestyle="--", color="black",
-                 label=f"threshold {advice.threshold:g}")
+    axes.axvline(
+        advice.point.mql_share,
+        linestyle="--",
+        color="black",
+        label=f"threshold {advice.threshold:g}",
+    )
     axes.set_xlabel("share of leads that are MQLs")
     axes.set_ylim(0, 1.02)
     axes.legend(fontsize="small")
@@ -250,6 +257,10 @@ def learn_notes(result: Result) -> list[str]:
             f"Cross-validated ROC AUC of the rounded points: {result.cv.mean:.4f} "
             f"+/- {result.cv.sd:.4f} over {len(result.cv.aucs)} folds ({folds})."
         )
+    notes.append(
+        "The threshold advice and its trade-off table come from the training "
+        "leads; the held-out figures show what that threshold does on new leads."
+    )
     if card.dropped:
         dropped = "; ".join(f"{name} ({why})" for name, why in card.dropped)
         notes.append(f"Features left out: {dropped}.")
@@ -258,14 +269,15 @@ def learn_notes(result: Result) -> list[str]:
 
 def learn_text(result: Result, title: str = "mql learn") -> str:
     """The learn result as text."""
-    return text_report(
-        title, result.evaluations, result.advice, learn_notes(result)
-    )
+    return text_report(title, result.evaluations, result.advice, learn_notes(result))
 
 
 def learn_html(result: Result, title: str = "mql learn") -> str:
     """The learn result as a static HTML page, with the model file at the end."""
     return html_report(
-        title, result.evaluations, result.advice, learn_notes(result),
+        title,
+        result.evaluations,
+        result.advice,
+        learn_notes(result),
         model_text=result.written.text,
     )

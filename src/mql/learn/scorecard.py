@@ -1,9 +1,10 @@
-"""A points model fitted to outcomes: bins, weights of evidence, logistic regression.
+"""A points model fitted to outcomes: bins, then a regularised logistic regression.
 
 Each feature is binned (:mod:`mql.learn.binning`); an L2-regularised logistic
-regression on one 0/1 column per bin gives each bin a weight.
-A bin's points are its weight (log-odds) times ``PDO / ln 2``, shifted so that
-the feature's lowest bin earns 0: ``PDO`` points double the odds of converting. The score at which the odds are even (1:1) is ``even_score``:
+regression on one 0/1 column per bin gives each bin a weight. A bin's points are
+its weight (log-odds) times ``PDO / ln 2``, shifted so that the feature's lowest
+bin earns 0: ``PDO`` points double the odds of converting. The score at which
+the odds are even (1:1) is ``even_score``:
 
     log-odds(score) = (score - even_score) * ln 2 / PDO
 """
@@ -84,6 +85,7 @@ class Scorecard:
     current: Model | None = None
     current_scale: float = 0.0
     dropped: tuple[tuple[str, str], ...] = field(default=())
+    missing_values: tuple[str, ...] = ()
 
     @property
     def factor(self) -> float:
@@ -94,14 +96,31 @@ class Scorecard:
         """Each lead's score, matching rules as the scoring engine does."""
         total = np.zeros(len(data), dtype=float)
         for feature in self.features:
-            points = feature.points if rounded else feature.raw_points
-            values = list(data[feature.field]) if feature.field in data else [None]
-            if feature.field not in data:
-                values = values * len(data)
-            total += _feature_points(feature.bins.bins, points, values)
+            own = feature.points if rounded else feature.raw_points
+            if feature.field in data:
+                values = list(data[feature.field])
+            else:
+                values = [None] * len(data)
+            bins, points = self.rules(feature, own)
+            total += _feature_points(bins, points, values)
         if self.current is not None:
             total += self._current_points(data, rounded)
         return total
+
+    def rules(
+        self, feature: Feature, points: Sequence[float]
+    ) -> tuple[list[Bin], list[float]]:
+        """A feature's bins and their points, plus one rule for the placeholders.
+
+        A value that meant "missing" while learning (``Select``) may reach the
+        engine as text: a rule for it gives the missing bin's points.
+        """
+        bins, out = list(feature.bins.bins), list(points)
+        missing = [p for b, p in zip(bins, points, strict=True) if b.kind == "missing"]
+        if missing and self.missing_values and not feature.bins.numeric:
+            bins.append(placeholder_bin(self.missing_values))
+            out.append(missing[0])
+        return bins, out
 
     def probabilities(
         self, data: pd.DataFrame, rounded: bool = True
@@ -174,6 +193,7 @@ def learn_scorecard(
         current=current if b > 0 else None,
         current_scale=b * factor if b > 0 else 0.0,
         dropped=tuple(dropped),
+        missing_values=data.missing_values,
     )
     logger.info(
         "learned %d features from %d leads (%d converted), even odds at %.1f",
@@ -238,6 +258,11 @@ def _indicators(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any
     rows = np.flatnonzero(index >= 0)
     matrix[rows, index[rows]] = 1.0
     return matrix
+
+
+def placeholder_bin(values: Sequence[str]) -> Bin:
+    """The bin of the values that mean missing (a rule of their own)."""
+    return Bin("categories", 0, 0, 0.0, categories=tuple(values))
 
 
 def woe_column(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any]:

@@ -79,9 +79,9 @@ def trade_off(y: Array, scores: Array) -> tuple[Point, ...]:
     return tuple(
         Point(
             threshold=float(sorted_scores[end]),
-            mql_share=(end + 1) / len(y),
+            mql_share=float(end + 1) / len(y),
             recall=float(hits[end]) / total,
-            precision=float(hits[end]) / (end + 1),
+            precision=float(hits[end]) / float(end + 1),
             mqls=int(end + 1),
         )
         for end in ends
@@ -89,7 +89,7 @@ def trade_off(y: Array, scores: Array) -> tuple[Point, ...]:
 
 
 def advise(y: Array, scores: Array, goal: Goal | None = None) -> Advice:
-    """The threshold that meets a goal (default: best F1, precision and recall alike)."""
+    """The threshold that meets a goal (default: the best F1)."""
     goal = goal or Goal()
     curve = trade_off(y, scores)
     share = goal.target_share()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from mql.learn.binning import Bin
+from mql.learn.data import field_name
 from mql.learn.scorecard import Feature, Scorecard
 from mql.model import Model, parse_model
 
@@ -26,6 +28,8 @@ _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_. /-]*[A-Za-z0-9_.]$|^[A-Za-z]$")
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 #: Grades below A are this many PDO steps apart (each step halves the odds).
 GRADE_STEPS = (1, 2)
+#: Width of the note comment lines in the model file's header.
+NOTE_WIDTH = 76
 #: Categories listed in a rule's label before "and N more".
 LABEL_CATEGORIES = 3
 
@@ -52,7 +56,7 @@ def write_model(
     lines.append("")
     lines.append("fit:")
     for feature in card.features:
-        lines += _feature_rules(feature)
+        lines += _feature_rules(feature, card.missing_values)
     lines += _current_rules(card)
     lines += _current_other(card)
     text = "\n".join(lines) + "\n"
@@ -71,18 +75,20 @@ def _header(
         f"{card.even_score:.0f} points",
         "# the odds are even (1:1). log-odds = (score - "
         f"{card.even_score:.1f}) x ln 2 / {_num(card.pdo)}.",
-        "# Each feature's lowest bin earns 0; a value never seen while learning matches",
-        "# no rule and earns 0 too. Cut points sit midway between values seen while",
-        "# learning, so the inclusive min/max of neighbouring bins do not meet on data.",
+        "# Each feature's lowest bin earns 0; a value never seen while learning",
+        "# matches no rule and earns 0 too. Cut points sit midway between values",
+        "# seen while learning: the inclusive min/max of neighbouring bins do not",
+        "# meet on any value seen.",
         f"# Threshold {threshold}: a lead at the threshold converts with probability "
         f"{base:.0%}.",
     ]
     if note:
-        lines += [f"# {line}" for line in note.splitlines()]
+        lines += [f"# {line}" for line in textwrap.wrap(note, NOTE_WIDTH)]
     lines += [
         f"name: {_scalar(name)}",
         "description: >",
-        f"  Points learned from {card.trained_on} leads of {card.source.split('/')[-1]};",
+        f"  Points learned from {card.trained_on} leads of "
+        f"{card.source.split('/')[-1]};",
         f"  {_num(card.pdo)} points double the odds, even odds at "
         f"{card.even_score:.0f} points.",
         "version: 1",
@@ -99,8 +105,9 @@ def _grades(card: Scorecard, threshold: int) -> list[str]:
     ]
 
 
-def _feature_rules(feature: Feature) -> list[str]:
+def _feature_rules(feature: Feature, placeholders: tuple[str, ...]) -> list[str]:
     bins = feature.bins
+    key = _scalar(bins.field)
     lines = [
         "",
         f"  # {bins.field}: information value {bins.iv:.3f} ({len(bins.bins)} bins).",
@@ -113,10 +120,23 @@ def _feature_rules(feature: Feature) -> list[str]:
             f"{bin_.woe:+.2f}); weight {weight:+.3f} -> {raw:.2f} points",
             f"  - id: {_rule_id(bins.field, bin_, index)}",
             f"    label: {_scalar(_label(bins.field, bin_))}",
-            f"    when: {{{bins.field}: {_condition(bin_)}}}",
+            f"    when: {{{key}: {_condition(bin_)}}}",
             f"    points: {points}",
         ]
+        if bin_.kind == "missing" and placeholders and not bins.numeric:
+            lines += _placeholder_rule(bins.field, placeholders, points)
     return lines
+
+
+def _placeholder_rule(field: str, values: tuple[str, ...], points: int) -> list[str]:
+    listed = ", ".join(_scalar(v) for v in values)
+    return [
+        f"  # {listed} meant 'not answered' while learning: the points of missing.",
+        f"  - id: {field_name(field)}.placeholder",
+        f"    label: {_scalar(field + ': ' + ', '.join(values))}",
+        f"    when: {{{_scalar(field)}: {{in: [{listed}]}}}}",
+        f"    points: {points}",
+    ]
 
 
 def _current_rules(card: Scorecard) -> list[str]:
@@ -125,7 +145,8 @@ def _current_rules(card: Scorecard) -> list[str]:
         return []
     lines = [
         "",
-        f"  # The current model's fit rules, their points times {card.current_scale:.3f}",
+        "  # The current model's fit rules, their points times "
+        f"{card.current_scale:.3f}",
         "  # (its weight when learned alongside the bins above).",
     ]
     for rule in model.fit:
@@ -172,12 +193,12 @@ def _strip_defaults_obj(value: object) -> object:
 
 def _rule_id(field: str, bin_: Bin, index: int) -> str:
     if bin_.kind == "missing":
-        return f"{field}.missing"
-    return f"{field}.{index + 1}"
+        return f"{field_name(field)}.missing"
+    return f"{field_name(field)}.{index + 1}"
 
 
 def _label(field: str, bin_: Bin) -> str:
-    readable = field.replace("_", " ")
+    readable = field
     if bin_.kind == "missing":
         return f"{readable}: missing"
     if bin_.kind == "range":

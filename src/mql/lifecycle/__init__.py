@@ -25,6 +25,7 @@ from mql.lifecycle.handoffs import Handoff, HandoffStatus
 from mql.lifecycle.leads import Scorer, StoredScores
 from mql.lifecycle.records import INTENT_DECAYED, Actor, Snapshot, Transition
 from mql.lifecycle.routing import OwnerLoad, RoutingDecision, choose_owner
+from mql.lifecycle.scorers import ModelScorer
 from mql.lifecycle.service import Lifecycle
 from mql.lifecycle.signing import sign, verify
 from mql.lifecycle.stages import NATURAL_MOVES, MoveKind, Stage, parse_stage
@@ -42,6 +43,7 @@ __all__ = [
     "HandoffStatus",
     "Lifecycle",
     "LifecycleConfig",
+    "ModelScorer",
     "MoveKind",
     "Opportunity",
     "OwnerLoad",

@@ -87,10 +87,12 @@ def _current_counts(conn: Connection) -> dict[Stage, int]:
 def _deepest_reached(conn: Connection, moves: Iterable[Move]) -> dict[int, int]:
     """Per lead, the index in FUNNEL of the furthest stage it ever was in."""
     deepest: dict[int, int] = {}
-    for row in conn.execute(
-        sa.select(lifecycle_states.c.lead_id, lifecycle_states.c.stage)
-    ):
-        _note(deepest, row.lead_id, Stage(row.stage))
+    stage = sa.func.coalesce(lifecycle_states.c.stage, DEFAULT_STAGE.value)
+    every_lead = sa.select(leads.c.id, stage.label("stage")).select_from(
+        leads.outerjoin(lifecycle_states, lifecycle_states.c.lead_id == leads.c.id)
+    )
+    for row in conn.execute(every_lead):
+        _note(deepest, row.id, Stage(row.stage))
     for lead_id, source, target, _ in moves:
         _note(deepest, lead_id, Stage(source))
         _note(deepest, lead_id, Stage(target))

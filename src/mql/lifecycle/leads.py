@@ -74,8 +74,24 @@ def resolve_lead(conn: Connection, ref: str | int) -> int:
     return ids[0]
 
 
+#: Where :func:`lead_info` keeps what it read during the current transaction.
+_CACHE_KEY = "mql.lifecycle.lead_info"
+
+
 def lead_info(conn: Connection, lead_id: int) -> LeadInfo:
-    """A lead's identity, consent and merged attributes."""
+    """A lead's identity, consent and merged attributes (read once per transaction)."""
+    transaction = conn.get_transaction()
+    cached = conn.info.get(_CACHE_KEY)
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        conn.info[_CACHE_KEY] = cached
+    infos: dict[int, LeadInfo] = cached[1]
+    if lead_id not in infos:
+        infos[lead_id] = _read_lead_info(conn, lead_id)
+    return infos[lead_id]
+
+
+def _read_lead_info(conn: Connection, lead_id: int) -> LeadInfo:
     query = (
         sa.select(
             leads,

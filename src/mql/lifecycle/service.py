@@ -21,6 +21,7 @@ from mql.errors import LifecycleError
 from mql.lifecycle import handoffs as ho
 from mql.lifecycle.approval import auto_approves
 from mql.lifecycle.bant import Bant, Opportunity
+from mql.lifecycle.calendar import business_hours_between
 from mql.lifecycle.config import LifecycleConfig
 from mql.lifecycle.leads import Scorer, StoredScores, resolve_lead
 from mql.lifecycle.records import AUTO_APPROVAL, Actor, Transition
@@ -276,15 +277,14 @@ class Lifecycle:
         def work(conn: Connection) -> Transition:
             state, handoff = self._approved_handoff(conn, lead, "accept")
             ho.close(conn, handoff, when, ho.HandoffStatus.ACCEPTED, actor, None)
+            details: dict[str, Any] = {"owner": handoff.owner, "due_at": handoff.due_at}
+            if handoff.routed_at is not None:
+                calendar = self.config.sla.calendar()
+                hours = business_hours_between(handoff.routed_at, when, calendar)
+                details["response_business_hours"] = round(hours, 2)
+                details["within_sla"] = handoff.due_at is None or when <= handoff.due_at
             return self._leave_mql(
-                conn,
-                state,
-                Stage.SAL,
-                actor,
-                None,
-                when,
-                handoff.id,
-                {"owner": handoff.owner},
+                conn, state, Stage.SAL, actor, None, when, handoff.id, details
             )
 
         return self._retrying(work)
@@ -368,9 +368,18 @@ class Lifecycle:
     def win(
         self, lead: str | int, reason: str, actor: Actor, at: datetime | None = None
     ) -> Transition:
-        """Opportunity -> client (won work), with the reason it was won."""
+        """Opportunity -> client (won work), with the reason it was won.
+
+        Only an opportunity can be won: its value and close date come with it.
+        """
         return self._guarded_move(
-            lead, Stage.CLIENT, actor, self._at(at), reason, {"outcome": "won"}
+            lead,
+            Stage.CLIENT,
+            actor,
+            self._at(at),
+            reason,
+            {"outcome": "won"},
+            only_from=Stage.OPPORTUNITY,
         )
 
     def lose(
@@ -408,9 +417,16 @@ class Lifecycle:
         at: datetime,
         reason: str | None,
         details: dict[str, Any],
+        only_from: Stage | None = None,
     ) -> Transition:
         def work(conn: Connection) -> Transition:
             state = lock_state(conn, resolve_lead(conn, lead))
+            if only_from is not None and state.stage != only_from:
+                raise LifecycleError(
+                    f"lead {state.lead_id} is in stage {state.stage}; only a lead in "
+                    f"{only_from} can move to {target} (open the opportunity first "
+                    "with `mql opportunity`)"
+                )
             handoff_id = self._withdraw(conn, state, target, actor, reason, at)
             snap = self.scorer.snapshot(conn, state.lead_id, at)
             return apply_move(

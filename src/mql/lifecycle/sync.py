@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from mql.errors import LifecycleError
 from mql.lifecycle import handoffs as ho
+from mql.lifecycle.leads import StoredScores
 from mql.lifecycle.records import (
     INTENT_DECAYED,
     LAPSE_RULE,
@@ -30,7 +31,7 @@ from mql.lifecycle.records import (
     as_utc,
 )
 from mql.lifecycle.stages import Stage
-from mql.lifecycle.transitions import apply_move, lock_state
+from mql.lifecycle.transitions import LeadState, apply_move, lock_state, moved
 from mql.store.lifecycle_tables import handoffs, lifecycle_states
 from mql.store.tables import lead_scores
 
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Reads lead_scores, which decides who is an MQL.
+STORED = StoredScores()
 #: Stages from which a lead that reaches the threshold starts an MQL episode.
 ENTRY_STAGES = (Stage.SUBSCRIBER, Stage.LEAD, Stage.MQL)
 
@@ -190,6 +193,12 @@ def _new_mql_candidates(conn: Connection, at: datetime) -> list[int]:
         )
         .where(lead_scores.c.mql.is_(True))
         .where(lead_scores.c.as_of <= at)
+        .where(
+            sa.or_(
+                lead_scores.c.mql_until.is_(None),
+                lead_scores.c.mql_until > lead_scores.c.as_of,
+            )
+        )
         .where(eligible)
         .where(~_open_handoff_exists())
         .order_by(lead_scores.c.lead_id)
@@ -209,18 +218,27 @@ def _open_episode(
     state = lock_state(conn, lead_id)
     if ho.open_handoff_of(conn, lead_id) is not None:
         return
-    snap = lifecycle.scorer.snapshot(conn, lead_id, at)
-    if not snap.mql or snap.as_of is None or snap.as_of > at:
+    # Whether it is an MQL is read from lead_scores, the index of MQLs; what is
+    # recorded comes from the lifecycle's scorer, at the instant it became one.
+    stored = STORED.snapshot(conn, lead_id, at)
+    if not stored.mql or stored.as_of is None or stored.as_of > at:
         return
-    activity = snap.last_activity or snap.as_of
+    activity = stored.last_activity or stored.as_of
     if state.stage == Stage.RECYCLED and activity <= state.since:
         return
     if state.stage not in (*ENTRY_STAGES, Stage.RECYCLED) or state.since > at:
         return  # past the funnel's entry, or not yet known at ``at``
     crossed = min(at, max(activity, state.since))
+    if stored.mql_until is not None and stored.mql_until <= crossed:
+        return  # an MQL for no time at all (score exactly at the threshold)
+    snap = (
+        stored
+        if isinstance(lifecycle.scorer, StoredScores)
+        else lifecycle.scorer.snapshot(conn, lead_id, crossed)
+    )
     if state.stage != Stage.MQL:
-        reason = f"score {snap.score:.1f} reached the MQL threshold"
-        apply_move(
+        reason = f"score {stored.score:.1f} reached the MQL threshold"
+        transition = apply_move(
             conn,
             state,
             Stage.MQL,
@@ -229,7 +247,7 @@ def _open_episode(
             reason=reason,
             snapshot=snap,
         )
-        state = lock_state(conn, lead_id)
+        state = moved(state, transition)
     handoff = ho.create_handoff(conn, state, crossed, snap)
     report.created += 1
     report.handoff_ids.append(handoff.id)
@@ -339,13 +357,12 @@ def _lapse(
     lifecycle: Lifecycle,
     conn: Connection,
     handoff: ho.Handoff,
-    state: object,
+    fresh: LeadState,
     instant: datetime,
 ) -> None:
     ho.close(
         conn, handoff, instant, ho.HandoffStatus.LAPSED, LAPSE_RULE, INTENT_DECAYED
     )
-    fresh = lock_state(conn, handoff.lead_id)
     if fresh.stage == Stage.MQL:
         snap = lifecycle.scorer.snapshot(conn, handoff.lead_id, instant)
         apply_move(

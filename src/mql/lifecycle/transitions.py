@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,9 @@ def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) 
 
 def lock_state(conn: Connection, lead_id: int) -> LeadState:
     """The lead's lifecycle state, created if new, locked for this transaction."""
+    state = _select_for_update(conn, lead_id)
+    if state is not None:
+        return state
     info = lead_info(conn, lead_id)
     raw = info.attributes.get(STAGE_ATTRIBUTE)
     initial = (
@@ -82,14 +85,25 @@ def lock_state(conn: Connection, lead_id: int) -> LeadState:
             "updated_at": since,
         },
     )
+    created = _select_for_update(conn, lead_id)
+    if created is None:  # pragma: no cover - the insert above guarantees a row
+        raise LifecycleError(f"lead {lead_id}: lifecycle state could not be created")
+    return created
+
+
+def _select_for_update(conn: Connection, lead_id: int) -> LeadState | None:
     query = (
         sa.select(lifecycle_states)
         .where(lifecycle_states.c.lead_id == lead_id)
         .with_for_update()
     )
-    row = conn.execute(query).mappings().one()
+    row = conn.execute(query).mappings().first()
+    return _state(row) if row is not None else None
+
+
+def _state(row: Mapping[Any, Any]) -> LeadState:
     return LeadState(
-        lead_id=lead_id,
+        lead_id=row["lead_id"],
         stage=Stage(row["stage"]),
         since=row["since"],
         episodes=row["episodes"],
@@ -115,15 +129,7 @@ def read_state(conn: Connection, lead_id: int) -> LeadState | None:
         .mappings()
         .first()
     )
-    if row is None:
-        return None
-    return LeadState(
-        lead_id=lead_id,
-        stage=Stage(row["stage"]),
-        since=row["since"],
-        episodes=row["episodes"],
-        version=row["version"],
-    )
+    return _state(row) if row is not None else None
 
 
 def save_state(
@@ -133,8 +139,11 @@ def save_state(
     *,
     stage: Stage | None = None,
     episodes: int | None = None,
-) -> None:
-    """Write a new stage or episode count if nobody changed the row since we read it."""
+) -> LeadState:
+    """Write a new stage or episode count if nobody changed the row since we read it.
+
+    Returns the state as written (the caller keeps its lock).
+    """
     values: dict[str, Any] = {"version": state.version + 1, "updated_at": at}
     if stage is not None:
         values.update(stage=stage.value, since=at)
@@ -151,6 +160,13 @@ def save_state(
             f"lead {state.lead_id} was changed by another process while moving it "
             f"from {state.stage}; read its history and try again"
         )
+    return replace(
+        state,
+        stage=stage or state.stage,
+        since=at if stage is not None else state.since,
+        episodes=state.episodes if episodes is None else episodes,
+        version=state.version + 1,
+    )
 
 
 def apply_move(
@@ -198,6 +214,13 @@ def apply_move(
     enqueue(conn, "lead.stage_changed", state.lead_id, at, _message(row))
     logger.debug("lead %s: %s -> %s (%s)", state.lead_id, state.stage, target, kind)
     return _transition({**row, "id": new_id})
+
+
+def moved(state: LeadState, transition: Transition) -> LeadState:
+    """The state of a locked lead after ``transition`` was applied to it."""
+    return replace(
+        state, stage=transition.to_stage, since=transition.at, version=state.version + 1
+    )
 
 
 def _message(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from importlib import resources
@@ -102,7 +103,7 @@ def _to_python(
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            key = _scalar(key_node)
             if key in out:
                 raise ModelError(
                     f"key {key!r} appears twice in the same mapping; keep one",
@@ -117,7 +118,31 @@ def _to_python(
             _to_python(item, (*path, i), lines, source)
             for i, item in enumerate(node.value)
         ]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A YAML value as YAML 1.2 reads it: ``NO`` and ``ON`` are text, ``012`` is 12.
+
+    PyYAML follows YAML 1.1, where yes/no/on/off are booleans (so the country code
+    NO and the province ON would silently become false and true), a leading zero
+    means octal and ``1:30`` is a number in base 60.
+    """
+    if isinstance(node, yaml.ScalarNode) and node.style is None:
+        text = node.value
+        if node.tag == _BOOL_TAG and text.lower() not in ("true", "false"):
+            return text
+        if node.tag == _INT_TAG and _LEADING_ZERO.fullmatch(text):
+            return int(text.replace("_", ""), 10)
+        if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in text:
+            return text
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
 def _model_error(
@@ -185,11 +210,11 @@ def _message(error: Any, loc: tuple[str | int, ...]) -> str:
 
 
 def _data_path(error: Any, data: Any) -> tuple[str | int, ...]:
-    """The error's path in the file: aliases restored, union member tags dropped."""
-    ctx_error = error.get("ctx", {}).get("error")
-    located = getattr(ctx_error, "path", None)
-    if isinstance(located, tuple):
-        return located
+    """The error's path in the file: aliases restored, union member tags dropped.
+
+    A validator that knows the offending key raises ``LocatedError`` with its path
+    below the validated object; that path is appended.
+    """
     path: list[str | int] = []
     node = data
     parts = [_yaml_key(p) for p in error["loc"]]
@@ -202,6 +227,9 @@ def _data_path(error: Any, data: Any) -> tuple[str | int, ...]:
         elif not (last and error["type"] == "missing"):
             continue  # a union member's tag such as 'str' or 'float': not in the file
         path.append(part)
+    located = getattr(error.get("ctx", {}).get("error"), "path", None)
+    if isinstance(located, tuple):
+        path.extend(located)
     return tuple(path)
 
 

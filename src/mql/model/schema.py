@@ -24,7 +24,10 @@ RuleId = Annotated[
 
 
 class LocatedError(ValueError):
-    """A validation error that knows the path of the offending key in the file."""
+    """A validation error that knows the path of the offending key in the file.
+
+    ``path`` is relative to the object being validated (the model, a group, ...).
+    """
 
     def __init__(self, message: str, path: tuple[str | int, ...]):
         super().__init__(message)
@@ -32,7 +35,10 @@ class LocatedError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan: a NaN in points or a bound would turn scores into NaN silently.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Condition(_Strict):
@@ -74,14 +80,17 @@ class Condition(_Strict):
                 f"regex, glob, present; got {got}. Use one condition per field."
             )
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}; swap them")
+            raise LocatedError(
+                f"min {self.min} is above max {self.max}; swap them", ("min",)
+            )
         if self.regex is not None:
             try:
                 re.compile(self.regex)
             except re.error as exc:
-                raise ValueError(
+                raise LocatedError(
                     f"regex {self.regex!r} does not compile: {exc}. "
-                    "Escape special characters such as . ( [ with a backslash."
+                    "Escape special characters such as . ( [ with a backslash.",
+                    ("regex",),
                 ) from exc
         return self
 
@@ -120,8 +129,10 @@ class Group(_Strict):
     @model_validator(mode="after")
     def _cap_above_floor(self) -> Group:
         if self.cap is not None and self.floor is not None and self.cap < self.floor:
-            raise ValueError(
-                f"cap {self.cap} is below floor {self.floor}; the cap must be >= floor"
+            raise LocatedError(
+                f"cap {self.cap} is below floor {self.floor}; raise the cap or lower "
+                "the floor (cap >= floor)",
+                ("cap",),
             )
         return self
 

@@ -165,17 +165,28 @@ def load_scores(
     }
 
 
-def mql_candidates(conn: Connection, fingerprint: str, at: datetime) -> list[int]:
-    """Leads whose stored state says MQL at ``at``: an index range query on
-    (mql, mql_until). A state is read at its last activity (``as_of``), so the
-    answer holds for every lead whose last activity is at or before ``at``."""
-    query = sa.select(lead_scores.c.lead_id).where(
-        lead_scores.c.mql.is_(True),
-        sa.or_(lead_scores.c.mql_until.is_(None), lead_scores.c.mql_until > at),
-        lead_scores.c.as_of <= at,
-        lead_scores.c.model_fingerprint == fingerprint,
+def mql_candidates_query(fingerprint: str, at: datetime) -> sa.CompoundSelect[int]:
+    """The leads whose stored state says MQL at ``at``, as two range scans of the
+    (mql, mql_until) index: ``mql_until is null`` and ``mql_until > at``."""
+
+    def scan(until: sa.ColumnElement[bool]) -> sa.Select[int]:
+        return sa.select(lead_scores.c.lead_id).where(
+            lead_scores.c.mql == sa.true(),
+            until,
+            lead_scores.c.as_of <= at,
+            lead_scores.c.model_fingerprint == fingerprint,
+        )
+
+    return sa.union_all(
+        scan(lead_scores.c.mql_until.is_(None)), scan(lead_scores.c.mql_until > at)
     )
-    return list(conn.execute(query).scalars())
+
+
+def mql_candidates(conn: Connection, fingerprint: str, at: datetime) -> list[int]:
+    """Leads whose stored state says MQL at ``at``. A state is read at its last
+    activity (``as_of``), so the answer holds for every lead whose last activity is
+    at or before ``at``."""
+    return list(conn.execute(mql_candidates_query(fingerprint, at)).scalars())
 
 
 def current_ids(conn: Connection, fingerprint: str, at: datetime) -> set[int]:

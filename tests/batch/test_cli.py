@@ -1,0 +1,75 @@
+"""``mql rescore`` and ``mql backtest`` over a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mql.cli.app import app
+from mql.cli.batch_commands import parse_every
+from mql.errors import InputError
+from mql.store import open_store
+
+from .test_store_io import MODEL, _seed
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> tuple[str, Path]:
+    db = f"sqlite:///{tmp_path / 'mql.db'}"
+    _seed(open_store(db))
+    model = tmp_path / "mql.yaml"
+    model.write_text(MODEL.replace("\n    ", "\n").strip() + "\n", encoding="utf-8")
+    return db, model
+
+
+def test_rescore_reports_counts_as_json(workspace: tuple[str, Path]) -> None:
+    db, model = workspace
+    args = ["--db", db, "--model", str(model), "rescore", "--at", "2025-02-06"]
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert (row["engine"], row["leads"], row["events"], row["mqls"]) == (
+        "duckdb",
+        4,
+        10,
+        1,
+    )
+
+
+def test_backtest_compares_two_models(workspace: tuple[str, Path]) -> None:
+    db, model = workspace
+    result = CliRunner().invoke(
+        app,
+        ["--db", db, "backtest", "--model", str(model), "--against", str(model),
+         "--from", "2025-01-06", "--to", "2025-02-20", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert len(body["periods"]) == 2 * 7
+    assert [o["model"] for o in body["outcomes"]] == ["mql", "mql (current)"]
+
+
+def test_backtest_refuses_an_unknown_period(workspace: tuple[str, Path]) -> None:
+    db, model = workspace
+    result = CliRunner().invoke(
+        app,
+        ["--db", db, "backtest", "--model", str(model), "--from", "2025-01-06",
+         "--to", "2025-02-20", "--every", "fortnight"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--every 'fortnight' is not a period" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "days"), [("day", 1), ("week", 7), ("3d", 3), ("2w", 14)]
+)
+def test_every_reads_days_and_weeks(text: str, days: int) -> None:
+    assert parse_every(text).days == days
+
+
+def test_every_refuses_zero() -> None:
+    with pytest.raises(InputError, match="use day, week, or a count"):
+        parse_every("0d")

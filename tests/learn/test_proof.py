@@ -1,0 +1,70 @@
+"""Proof on real outcomes: the learned points rank real leads as well as promised.
+
+Fixed seed and split (stratified 70/30, seed 0; 5-fold cross-validation, seed 0).
+The figures measured when this was written are in docs/learn.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mql.learn import Goal, LeadData, Options, Result, learn
+from mql.model import Model
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture(scope="module")
+def x_result(x_leads: LeadData, hand_model: Model) -> Result:
+    options = Options(name="x-education", current=hand_model, goal=Goal(share=0.3))
+    return learn(x_leads, options)
+
+
+@pytest.fixture(scope="module")
+def bank_result(bank_leads: LeadData) -> Result:
+    return learn(bank_leads, Options(name="bank", folds=0))
+
+
+def test_x_education_points_reach_auc_090_on_held_out_folds(x_result: Result) -> None:
+    assert x_result.cv is not None
+    assert x_result.cv.mean >= 0.90
+    held_out = x_result.evaluation("learned (rounded points)").metrics
+    # The single 70/30 split lands a little lower (0.898): its interval is shown.
+    assert held_out.roc_auc >= 0.89
+    assert held_out.roc_auc_ci[1] > 0.90
+
+
+def test_x_education_points_beat_the_hand_made_model(x_result: Result) -> None:
+    learned = x_result.evaluation("learned (rounded points)").metrics
+    unrounded = x_result.evaluation("learned (unrounded)").metrics
+    hand = x_result.evaluation("current (x-education-hand)").metrics
+    assert learned.roc_auc > hand.roc_auc + 0.02
+    assert abs(learned.roc_auc - unrounded.roc_auc) < 0.002
+    assert learned.log_loss is not None
+    assert hand.log_loss is not None
+    assert learned.log_loss < hand.log_loss
+
+
+def test_x_education_top_30_percent_band(x_result: Result) -> None:
+    at = x_result.evaluation("learned (rounded points)").metrics.at_threshold
+    assert at is not None
+    assert at.mql_share <= 0.31
+    assert at.recall >= 0.64
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="no honest model reaches it on this data: the top 30% would need 90% "
+    "precision; measured 65% recall for these points and 66% for gradient boosting",
+)
+def test_x_education_top_30_percent_catches_70_percent(x_result: Result) -> None:
+    at = x_result.evaluation("learned (rounded points)").metrics.at_threshold
+    assert at is not None
+    assert at.mql_share <= 0.30
+    assert at.recall >= 0.70
+
+
+def test_bank_marketing_points_reach_auc_079_held_out(bank_result: Result) -> None:
+    metrics = bank_result.evaluation("learned (rounded points)").metrics
+    assert metrics.roc_auc >= 0.79
+    assert "duration" not in {f.field for f in bank_result.card.features}
