@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import fnmatch
 import json
 import os
 import re
@@ -177,11 +176,13 @@ def measure_pandas(folder: Path) -> dict[str, Any]:
     ev = pd.read_parquet(folder / "events.parquet")
     leads = pd.read_parquet(folder / "leads.parquet")
     ev = ev[ev["ts"] <= AT.timestamp()]
-    ev = ev.sort_values(["lead", "ts", "id"], kind="stable")
+    ev = ev.sort_values(["lead", "ts", "id"], kind="stable").reset_index(drop=True)
     matches = {
         rule.id: _pandas_match(ev, rule.event, rule.where) for rule in model.intent
     }
-    active = ev[np.logical_or.reduce(list(matches.values()))].copy()
+    is_activity = np.logical_or.reduce(list(matches.values()))
+    active = ev[is_activity].reset_index(drop=True)
+    matches = {rule: hit[is_activity] for rule, hit in matches.items()}
     out = pd.DataFrame(index=leads["lead"])
     for group in model.groups:
         decay = model.decay_of(group.id)
@@ -192,7 +193,7 @@ def measure_pandas(folder: Path) -> dict[str, Any]:
         for rule in model.intent:
             if rule.group != group.id:
                 continue
-            fired = _pandas_fired(active, matches[rule.id][active.index], rule)
+            fired = _pandas_fired(active, matches[rule.id], rule)
             pts = np.where(fired, rule.points, 0.0)
             if rule.points > 0:
                 pos += pts * weight
@@ -219,6 +220,13 @@ def measure_pandas(folder: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "mqls": int(out["mql"].sum())}
 
 
+def glob_to_regex(glob: str) -> str:
+    """The glob as an anchored regular expression (mql's own translation)."""
+    from mql.batch.conditions import glob_to_regex as translate
+
+    return translate(glob)
+
+
 def _pandas_text(frame: pd.DataFrame, field: str, case_sensitive: bool) -> pd.Series:
     if field not in frame:
         return pd.Series("", index=frame.index)
@@ -227,11 +235,9 @@ def _pandas_text(frame: pd.DataFrame, field: str, case_sensitive: bool) -> pd.Se
 
 
 def _pandas_match(frame: pd.DataFrame, types: Any, where: Any) -> np.ndarray:
-    mask = (
-        np.ones(len(frame), dtype=bool)
-        if types is None
-        else frame["type"].isin(types).to_numpy()
-    )
+    mask = np.ones(len(frame), dtype=bool)
+    if types is not None:
+        mask &= frame["type"].isin(types).to_numpy()
     for field, cond in where.items():
         text = _pandas_text(frame, field, cond.case_sensitive)
         has = (text != "").to_numpy()
@@ -264,17 +270,19 @@ def _pandas_match(frame: pd.DataFrame, types: Any, where: Any) -> np.ndarray:
             test = text.str.contains(cond.regex, flags=flags, regex=True).to_numpy()
         else:
             glob = cond.glob if cond.case_sensitive else str(cond.glob).lower()
-            test = text.str.match(fnmatch.translate(glob)).to_numpy()
-        mask &= has & test if kind != "present" else test
+            # fnmatch.translate() emits (?s:..)\\Z, which pandas' Arrow strings
+            # (RE2) refuse; the same anchored pattern in RE2's syntax:
+            test = text.str.contains(glob_to_regex(glob), regex=True).to_numpy()
+        mask = mask & (has & test if kind != "present" else test)
     return mask
 
 
-def _pandas_fired(active: pd.DataFrame, match: pd.Series, rule: Any) -> np.ndarray:
+def _pandas_fired(active: pd.DataFrame, match: np.ndarray, rule: Any) -> np.ndarray:
     mode = rule.repeat.mode
     if mode == "every":
-        return match.to_numpy()
+        return match
     keys = ["lead"]
-    frame = active.assign(_m=match.to_numpy())
+    frame = active.assign(_m=match)
     if mode == "once_per":
         frame["_k"] = _pandas_text(frame, rule.repeat.key, False)
         frame["_m"] &= frame["_k"] != ""

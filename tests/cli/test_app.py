@@ -279,3 +279,11 @@ def test_main_is_the_console_script(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as exited:
         main()
     assert exited.value.code == 0
+
+
+def test_import_prints_how_the_file_was_read(cli: Cli) -> None:
+    windows_text = Path(__file__).parent.parent / "fixtures/messy/windows_1252.csv"
+    result = cli("import", "leads", windows_text)
+    assert result.exit_code == 0, result.output
+    assert "Note: " in result.stdout
+    assert "1252" in result.stdout

@@ -72,3 +72,26 @@ def test_not_a_number_and_infinity_are_refused(line: str, field: str) -> None:
     text = "name: t\n" + ("" if line.startswith("threshold") else "threshold: 50\n")
     with pytest.raises(ModelError, match=rf"^<string>:\d: {field}: .*finite"):
         parse_model(text + line + "\n")
+
+
+REPEAT = "name: t\nthreshold: 5\ngroups: [{id: g}]\nintent:\n" + (
+    "  - {id: a, event: x, points: 1, group: g,\n     repeat: %s}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("repeat", "got"),
+    [
+        ("{once_pr: asset}", "once_pr"),
+        ("{min_count: 2, once_per: a}", "min_count, once_per"),
+        ("{}", "nothing"),
+    ],
+)
+def test_a_wrong_repeat_mapping_names_the_written_modes(repeat: str, got: str) -> None:
+    """Not the schema's inner fields (mode, key, count), which no user writes."""
+    with pytest.raises(ModelError, match=r"^<string>:6: intent\.0\.repeat: ") as info:
+        parse_model(REPEAT % repeat)
+    message = str(info.value)
+    assert f"got {got}" in message
+    assert "{once_per: PROPERTY} or {min_count: N}" in message
+    assert "mode" not in message.replace("not a mode", "")

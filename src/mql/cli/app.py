@@ -268,6 +268,8 @@ def _finish_import(out: Console, report: ImportReport) -> None:
         ", ".join(f"{name} {value:,}" for name, value in counts.items()),
         highlight=False,
     )
+    for note in report.notes:
+        out.print(f"Note: {note}", markup=False, highlight=False)
     if counts["quarantined"]:
         out.print(
             "See the rows that could not be imported with `mql quarantine list`.",

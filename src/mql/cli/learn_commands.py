@@ -23,6 +23,7 @@ from mql.learn import (
     engine_scores,
     evaluate_model,
     field_name,
+    from_store,
     html_report,
     learn_html,
     learn_text,
@@ -34,13 +35,24 @@ from mql.learn import learn as learn_leads
 from mql.learn.report import trade_off_table
 from mql.learn.scorecard import READ_AT
 from mql.model import load_model
+from mql.settings import Settings
+from mql.store import open_store
 
 logger = logging.getLogger(__name__)
 
 DataFile = Annotated[
-    Path,
+    Path | None,
     typer.Argument(
-        help="Leads with a known outcome (CSV; any separator).", exists=True
+        help="Leads with a known outcome (CSV, any separator); or use --from-store.",
+        exists=True,
+        show_default=False,
+    ),
+]
+FromStore = Annotated[
+    bool,
+    typer.Option(
+        "--from-store",
+        help="Read the stored leads whose outcome is known (the store of --db).",
     ),
 ]
 Outcome = Annotated[
@@ -113,9 +125,9 @@ Seed = Annotated[int, typer.Option("--seed", help="Seed of the split and resampl
 
 @dataclass(frozen=True)
 class DataArgs:
-    """How to read the leads file."""
+    """How to read the leads: a file, or the store (``path`` None)."""
 
-    path: Path
+    path: Path | None
     outcome: str
     positive: list[str] | None
     sep: str | None
@@ -125,8 +137,10 @@ class DataArgs:
     post_contact: list[str] | None
     recipe: str | None
 
-    def read(self) -> LeadData:
-        """The leads, read by recipe or by the column options."""
+    def read(self, ctx: typer.Context) -> LeadData:
+        """The leads, read by recipe or by the column options, or from the store."""
+        if self.path is None:
+            return self._stored(ctx)
         if self.recipe:
             data = recipe(self.recipe, self.path)
             if self.exclude:
@@ -151,6 +165,33 @@ class DataArgs:
             post_contact=self.post_contact or (),
         )
 
+    def _stored(self, ctx: typer.Context) -> LeadData:
+        root = ctx.find_root().obj
+        url = getattr(root, "db", None) or Settings.from_env().database_url
+        store = open_store(url)
+        try:
+            return from_store(
+                store,
+                features=self.features or (),
+                exclude=self.exclude or (),
+                post_contact=self.post_contact or (),
+            )
+        finally:
+            store.close()
+
+    @property
+    def name(self) -> str:
+        """The leads' name in report titles."""
+        return self.path.name if self.path is not None else "stored leads"
+
+
+def _source(path: Path | None, from_store_: bool) -> Path | None:
+    if (path is None) == from_store_:
+        return path
+    if path is None:
+        raise InputError("name a leads file, or pass --from-store to use the store")
+    raise InputError(f"give a leads file ({path}) or --from-store, not both")
+
 
 def _goal(
     capacity: float | None,
@@ -171,7 +212,8 @@ def _goal(
 
 @reports_errors
 def learn(
-    data_file: DataFile,
+    ctx: typer.Context,
+    data_file: DataFile = None,
     output: Annotated[
         Path, typer.Option("--output", "-O", help="Where to write the model file.")
     ] = Path("learned.yaml"),
@@ -183,6 +225,7 @@ def learn(
     feature: Feature = None,
     post_contact: PostContact = None,
     recipe_name: Recipe = None,
+    from_store_: FromStore = False,
     current: Annotated[
         Path | None,
         typer.Option(
@@ -226,7 +269,7 @@ def learn(
     if output.exists() and not force:
         raise InputError(f"{output} already exists; pass --force or choose --output")
     args = DataArgs(
-        data_file,
+        _source(data_file, from_store_),
         outcome,
         positive,
         sep,
@@ -246,24 +289,26 @@ def learn(
         current=load_model(current) if current else None,
         allow_leaky=allow_leaky,
     )
-    result = learn_leads(args.read(), options)
+    result = learn_leads(args.read(ctx), options)
     output.write_text(result.written.text, encoding="utf-8")
-    typer.echo(learn_text(result, f"mql learn {data_file.name}"))
+    typer.echo(learn_text(result, f"mql learn {args.name}"))
     typer.echo(f"Model written to {output}.")
     if report is not None:
-        report.write_text(learn_html(result, f"mql learn {data_file.name}"), "utf-8")
+        report.write_text(learn_html(result, f"mql learn {args.name}"), "utf-8")
         typer.echo(f"Report written to {report}.")
 
 
 @reports_errors
 def evaluate(
+    ctx: typer.Context,
     model_file: Annotated[Path, typer.Argument(help="The model file to evaluate.")],
-    data_file: DataFile,
+    data_file: DataFile = None,
     outcome: Outcome = "converted",
     positive: Positive = None,
     sep: Sep = None,
     missing: Missing = None,
     recipe_name: Recipe = None,
+    from_store_: FromStore = False,
     capacity: Capacity = None,
     arrivals: Arrivals = None,
     period: Period = "week",
@@ -278,12 +323,21 @@ def evaluate(
     Example: mql evaluate learned.yaml Leads.csv --recipe x-education --report ev.html
     """
     model = load_model(model_file)
-    data = DataArgs(
-        data_file, outcome, positive, sep, missing, None, None, None, recipe_name
-    ).read()
+    args = DataArgs(
+        _source(data_file, from_store_),
+        outcome,
+        positive,
+        sep,
+        missing,
+        None,
+        None,
+        None,
+        recipe_name,
+    )
+    data = args.read(ctx)
     goal = _goal(capacity, arrivals, period, share, recall, precision)
     result = evaluate_model(model, data, READ_AT, goal=goal, seed=seed)
-    title = f"mql evaluate {model_file.name} on {data_file.name}"
+    title = f"mql evaluate {model_file.name} on {args.name}"
     notes = [
         "Probabilities for log loss and calibration: a score-to-probability "
         "map fitted on the other folds."
@@ -296,13 +350,15 @@ def evaluate(
 
 @reports_errors
 def advise_threshold(
+    ctx: typer.Context,
     model_file: Annotated[Path, typer.Argument(help="The model file.")],
-    data_file: DataFile,
+    data_file: DataFile = None,
     outcome: Outcome = "converted",
     positive: Positive = None,
     sep: Sep = None,
     missing: Missing = None,
     recipe_name: Recipe = None,
+    from_store_: FromStore = False,
     capacity: Capacity = None,
     arrivals: Arrivals = None,
     period: Period = "week",
@@ -315,9 +371,18 @@ def advise_threshold(
     Example: mql advise learned.yaml Leads.csv --capacity 60 --arrivals 250
     """
     model = load_model(model_file)
-    data = DataArgs(
-        data_file, outcome, positive, sep, missing, None, None, None, recipe_name
-    ).read()
+    args = DataArgs(
+        _source(data_file, from_store_),
+        outcome,
+        positive,
+        sep,
+        missing,
+        None,
+        None,
+        None,
+        recipe_name,
+    )
+    data = args.read(ctx)
     goal = _goal(capacity, arrivals, period, share, recall, precision)
     scores = engine_scores(model, data, READ_AT).scores
     advice = advise(data.outcome, scores, goal)

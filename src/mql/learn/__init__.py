@@ -14,6 +14,7 @@ from mql.learn.metrics import Metrics, measure
 from mql.learn.public import RECIPES, bank_marketing, recipe, x_education
 from mql.learn.report import html_report, learn_html, learn_text, text_report
 from mql.learn.scorecard import DEFAULT_PDO, FEW_POSITIVES, Scorecard, learn_scorecard
+from mql.learn.stored import from_store
 from mql.learn.threshold import Advice, Goal, Point, advise, trade_off
 from mql.learn.writer import ModelText, write_model
 
@@ -42,6 +43,7 @@ __all__ = [
     "find_leaks",
     "from_frame",
     "from_records",
+    "from_store",
     "guard",
     "html_report",
     "learn",

@@ -68,20 +68,6 @@ class Metrics:
     gains: tuple[Band, ...]
     at_threshold: AtThreshold | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types."""
-        return {
-            "leads": self.leads,
-            "converters": self.converters,
-            "roc_auc": self.roc_auc,
-            "roc_auc_ci": list(self.roc_auc_ci),
-            "pr_auc": self.pr_auc,
-            "log_loss": self.log_loss,
-            "gains": [band.__dict__ for band in self.gains],
-            "calibration": [band.__dict__ for band in self.calibration],
-            "at_threshold": self.at_threshold.__dict__ if self.at_threshold else None,
-        }
-
 
 def measure(
     y: Array,

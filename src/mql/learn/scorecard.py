@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from mql.errors import InputError
 from mql.learn.binning import Bin, FeatureBins, fit_bins
 from mql.learn.data import LeadData
-from mql.model import FitRule, Model
+from mql.model import Model
 from mql.scoring import score as engine_score
 
 logger = logging.getLogger(__name__)
@@ -265,14 +265,6 @@ def placeholder_bin(values: Sequence[str]) -> Bin:
     return Bin("categories", 0, 0, 0.0, categories=tuple(values))
 
 
-def woe_column(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any]:
-    """Each value's bin WoE (0, the average, for a value in no bin)."""
-    index = bins.assign(values)
-    woes = np.array([b.woe for b in bins.bins] + [0.0])
-    result: np.ndarray[Any, Any] = woes[index]
-    return result
-
-
 def _feature_points(
     bins: Sequence[Bin], points: Sequence[float], values: Sequence[Any]
 ) -> np.ndarray[Any, Any]:
@@ -317,8 +309,3 @@ def scale_model(model: Model, scale: float) -> Model:
         data["total_cap"] = round(data["total_cap"] * scale)
     data["threshold"] = round(data["threshold"] * scale)
     return Model.model_validate(data)
-
-
-def current_rules(model: Model, scale: float) -> tuple[FitRule, ...]:
-    """The current model's fit rules with points on the learned scale."""
-    return scale_model(model, scale).fit

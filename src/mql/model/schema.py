@@ -164,6 +164,12 @@ class Repeat(_Strict):
                 return {"mode": "once_per", "key": value}
             if name == "min_count":
                 return {"mode": "min_count", "count": value}
+        if isinstance(data, dict) and "mode" not in data:
+            got = ", ".join(str(key) for key in data) or "nothing"
+            raise ValueError(
+                f"a repeat mapping takes one key, once_per or min_count; got {got}. "
+                "Use every, once, {once_per: PROPERTY} or {min_count: N}"
+            )
         return data
 
     @model_validator(mode="after")
