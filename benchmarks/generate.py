@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -45,22 +46,45 @@ TYPES = {
     "chat_started": 0.005,
 }
 PATHS = [
-    "/", "/about", "/contact", "/careers", "/careers/associate-tax", "/pricing",
-    "/fees/bookkeeping", "/services/tax", "/services/tax/individual",
-    "/services/audit", "/services/advisory", "/services/advisory/transactions",
-    "/services/outsourced-cfo", "/insights/tax-year-end-checklist",
-    "/insights/r-and-d-credit", "/insights/sales-tax-nexus", "/insights/lease-accounting",
-    "/insights/estate-planning", "/case-studies/manufacturer-audit",
-    "/case-studies/healthcare-advisory", "/case-studies/nonprofit-990", "/team/partners",
-    "/events/webinar-tax-update", "/locations/new-york", "/locations/boston",
-]  # fmt: skip
+    "/",
+    "/about",
+    "/contact",
+    "/careers",
+    "/careers/associate-tax",
+    "/pricing",
+    "/fees/bookkeeping",
+    "/services/tax",
+    "/services/tax/individual",
+    "/services/audit",
+    "/services/advisory",
+    "/services/advisory/transactions",
+    "/services/outsourced-cfo",
+    "/insights/tax-year-end-checklist",
+    "/insights/r-and-d-credit",
+    "/insights/sales-tax-nexus",
+    "/insights/lease-accounting",
+    "/insights/estate-planning",
+    "/case-studies/manufacturer-audit",
+    "/case-studies/healthcare-advisory",
+    "/case-studies/nonprofit-990",
+    "/team/partners",
+    "/events/webinar-tax-update",
+    "/locations/new-york",
+    "/locations/boston",
+]
 PATH_WEIGHTS = np.array(
     [30, 6, 3, 2, 1, 4, 2, 6, 2, 4, 3, 1, 2, 8, 4, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1.0]
 )
 FORMS = ["newsletter", "contact", "proposal", "quote", "fee-estimate", "event-signup"]
 FORM_WEIGHTS = np.array([40, 20, 8, 5, 3, 24.0])
-ASSETS = ["Tax Guide 2025", "tax guide 2025 ", "Audit Readiness Checklist",
-          "R&D Credit Primer", "Nonprofit 990 Guide", "Succession Planning Workbook"]  # fmt: skip
+ASSETS = [
+    "Tax Guide 2025",
+    "tax guide 2025 ",
+    "Audit Readiness Checklist",
+    "R&D Credit Primer",
+    "Nonprofit 990 Guide",
+    "Succession Planning Workbook",
+]
 CHANNELS = [
     "organic",
     "paid_search",
@@ -71,16 +95,40 @@ CHANNELS = [
     "events",
 ]
 CHANNEL_WEIGHTS = np.array([30, 15, 12, 20, 5, 15, 3.0])
-TITLES = ["CFO", "Chief Financial Officer", "Controller", "Owner", "Founder & CEO",
-          "Finance Director", "Office Manager", "Bookkeeper", "Managing Partner",
-          "VP Operations", "Student", "Accounts Payable Clerk", "HR Director", ""]  # fmt: skip
-INDUSTRIES = ["manufacturing", "construction", "healthcare", "real estate",
-              "technology", "nonprofit", "retail", "accounting", "hospitality"]  # fmt: skip
+TITLES = [
+    "CFO",
+    "Chief Financial Officer",
+    "Controller",
+    "Owner",
+    "Founder & CEO",
+    "Finance Director",
+    "Office Manager",
+    "Bookkeeper",
+    "Managing Partner",
+    "VP Operations",
+    "Student",
+    "Accounts Payable Clerk",
+    "HR Director",
+    "",
+]
+INDUSTRIES = [
+    "manufacturing",
+    "construction",
+    "healthcare",
+    "real estate",
+    "technology",
+    "nonprofit",
+    "retail",
+    "accounting",
+    "hospitality",
+]
 STATES = ["NY", "NJ", "CT", "PA", "MA", "CA", "TX", "FL", "IL"]
 FREE_MAIL = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
 
 
-def _pick(rng: np.random.Generator, options: list[str], n: int, weights=None):  # type: ignore[no-untyped-def]
+def _pick(
+    rng: np.random.Generator, options: list[str], n: int, weights: Any = None
+) -> np.ndarray:
     p = None if weights is None else np.asarray(weights) / np.sum(weights)
     return np.asarray(options, dtype=object)[rng.choice(len(options), size=n, p=p)]
 
@@ -175,7 +223,7 @@ def _event_chunk(rng: np.random.Generator, lead: np.ndarray, first_id: int) -> p
 
 
 def generate(out: Path, leads: int, events: int, seed: int = SEED) -> tuple[Path, Path]:
-    """Write leads.parquet and events.parquet under ``out``; the same seed, the same files."""
+    """Write leads.parquet and events.parquet under ``out`` (same seed, same files)."""
     import pyarrow.compute  # noqa: F401  (used through pa.compute)
 
     rng = np.random.default_rng(seed)

@@ -88,7 +88,8 @@ def assert_same(
 
 def _assert_same_until(got: datetime | None, want: datetime | None, where: str) -> None:
     if want is None or got is None:
-        assert got is None and want is None, where
+        assert got is None, where
+        assert want is None, where
         return
     assert abs((got - want).total_seconds()) <= 1.0, where
 

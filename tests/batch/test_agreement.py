@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from mql.batch import connect, rescore
 from mql.model import Model
+
 from ._support import Lead, assert_same, histories, models, tables
 
 SETTINGS = settings(

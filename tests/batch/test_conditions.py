@@ -39,6 +39,8 @@ CONDITIONS: list[dict[str, Any]] = [
     {"regex": "^v"},
     {"regex": r"\d{3}"},
     {"regex": "fin", "case_sensitive": True},
+    {"regex": r"\bvp\b"},
+    {"regex": r"\Bp"},
     {"glob": "*/fees*"},
     {"glob": "?b?"},
     {"glob": "x.y"},
@@ -60,10 +62,7 @@ def backend() -> Iterator[BaseBackend]:
     con.disconnect()
 
 
-@pytest.mark.parametrize("spec", CONDITIONS, ids=str)
-def test_condition_matches_per_lead_engine(
-    backend: BaseBackend, spec: dict[str, Any]
-) -> None:
+def _check(backend: BaseBackend, spec: dict[str, Any]) -> None:
     cond = Condition.model_validate(spec)
     data = pa.table({"k": range(len(VALUES)), "v": [as_text(v) for v in VALUES]})
     table = backend.create_table(f"c{abs(hash(str(spec)))}", data, temp=True)
@@ -71,7 +70,25 @@ def test_condition_matches_per_lead_engine(
     out = table.select("k", holds=condition(texts["v"], cond)).order_by("k")
     got = backend.to_pyarrow(out)["holds"].to_pylist()
     want = [matches(cond, v) for v in VALUES]
-    assert got == want, [(v, g, w) for v, g, w in zip(VALUES, got, want, strict=True)]
+    pairs = [(v, g, w) for v, g, w in zip(VALUES, got, want, strict=True)]
+    assert got == want, (spec, pairs)
+
+
+@pytest.mark.parametrize("spec", CONDITIONS, ids=str)
+def test_condition_matches_per_lead_engine(
+    backend: BaseBackend, spec: dict[str, Any]
+) -> None:
+    _check(backend, spec)
+
+
+@pytest.mark.postgres
+def test_conditions_match_per_lead_engine_on_postgres(postgres_url: str) -> None:
+    backend = connect("postgres", postgres_url)
+    try:
+        for spec in CONDITIONS:
+            _check(backend, spec)
+    finally:
+        backend.disconnect()
 
 
 @given(

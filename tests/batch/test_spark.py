@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from pandas.errors import Pandas4Warning
 
 from mql.batch import rescore
 from mql.model import Model
@@ -23,7 +25,7 @@ pytestmark = [
 
 
 @settings(
-    max_examples=4,
+    max_examples=3,
     deadline=None,
     phases=(Phase.explicit, Phase.generate),
     suppress_health_check=list(HealthCheck),
@@ -34,4 +36,9 @@ def test_spark_agrees_with_per_lead_engine(
 ) -> None:
     leads, at = history
     events, roster = tables(m, leads)
-    assert_same(m, leads, rescore(m, events, roster, at, spark_backend), at)
+    with warnings.catch_warnings():
+        # PySpark 4.3's Arrow conversion passes pandas 3 a deprecated keyword, and
+        # re-raises the warning as an error unless it is ignored here.
+        warnings.simplefilter("ignore", Pandas4Warning)
+        result = rescore(m, events, roster, at, spark_backend)
+    assert_same(m, leads, result, at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +138,28 @@ def test_raw_imported_values_score_as_learned(
     assert (raw["Specialization"] == "Select").sum() > 100
     engine = attribute_scores(written.model, raw)
     np.testing.assert_array_equal(engine, card.scores(raw.replace("Select", None)))
+
+
+@pytest.mark.shared_data
+def test_the_batch_engine_scores_the_written_model_as_learned(
+    learned: tuple[Scorecard, LeadData],
+) -> None:
+    from mql.batch import events_table, lead_attributes, leads_table, rescore
+
+    card, test = learned
+    model = write_model(card, name="x", threshold=250).model
+    leads = leads_table(
+        [(str(i), r) for i, r in enumerate(test.records())], lead_attributes(model)
+    )
+    result = rescore(
+        model, events_table([], []), leads, datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    scores = dict(
+        zip(
+            result.column("lead").to_pylist(),
+            result.column("score").to_pylist(),
+            strict=True,
+        )
+    )
+    predicted = card.scores(test.frame)
+    assert [scores[str(i)] for i in range(len(predicted))] == list(predicted)

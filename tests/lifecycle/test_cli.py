@@ -197,6 +197,9 @@ def test_reject_decline_lost_and_the_outbox_commands(db: str, tmp_path: Path) ->
     assert "0 delivered" in run("lifecycle", "dispatch", "--config", str(config))
     failed = run("lifecycle", "outbox", "--status", "failed", "-f", "csv")
     assert len(failed.splitlines()) > 1
+    assert "1 syncs" in run(
+        "lifecycle", "run", "--for", "0.5", "--poll", "1", "--config", str(config)
+    )
     assert "deliveries queued again" in run(
         "lifecycle", "retry", "--config", str(config)
     )

@@ -1,10 +1,12 @@
-"""Parallel processes on PostgreSQL lose no move and open no duplicate handoff."""
+"""Parallel processes lose no move and open no duplicate handoff (PostgreSQL, and
+SQLite for the syncs)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +20,6 @@ from .conftest import CONFIG, T0, add_lead, set_score
 
 WORKERS = 6
 LEADS = 20
-
-pytestmark = pytest.mark.postgres
 
 
 def _in_parallel(work: Callable[[int], None]) -> list[BaseException]:
@@ -42,14 +42,24 @@ def _in_parallel(work: Callable[[int], None]) -> list[BaseException]:
     return errors
 
 
-def test_parallel_syncs_open_one_handoff_per_lead(postgres_url: str) -> None:
-    setup = open_store(postgres_url)
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database file on SQLite, a fresh database on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'race.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_parallel_syncs_open_one_handoff_per_lead(url: str) -> None:
+    setup = open_store(url)
     ids = [add_lead(setup, f"l{i}@x.example") for i in range(LEADS)]
     for lead in ids:
         set_score(setup, lead, 70.0, True, T0, mql_until=T0 + timedelta(days=30))
     config = parse_config(CONFIG)
     # Each worker has its own engine: separate connections, as separate processes.
-    stores = [open_store(postgres_url, migrate=False) for _ in range(WORKERS)]
+    stores = [open_store(url, migrate=False) for _ in range(WORKERS)]
     try:
         errors = _in_parallel(lambda i: Lifecycle(stores[i], config).sync(T0))
         assert errors == []
@@ -69,6 +79,7 @@ def test_parallel_syncs_open_one_handoff_per_lead(postgres_url: str) -> None:
             store.close()
 
 
+@pytest.mark.postgres
 def test_racing_moves_on_one_lead_let_exactly_one_win(postgres_url: str) -> None:
     setup = open_store(postgres_url)
     lead = add_lead(setup, "race@x.example")

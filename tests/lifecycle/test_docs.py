@@ -50,6 +50,7 @@ def test_every_command_is_in_the_docs() -> None:
         "mql move",
         "mql lifecycle sync",
         "mql lifecycle dispatch",
+        "mql lifecycle run",
         "mql funnel",
     ):
         assert f"`{command}" in text, command

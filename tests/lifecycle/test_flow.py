@@ -302,3 +302,26 @@ def test_lost_work_is_recycled_with_the_reason(lifecycle: Lifecycle) -> None:
         "lost: chose a larger firm",
         "lost",
     )
+
+
+def test_the_service_loop_sleeps_until_the_next_due_instant(
+    lifecycle: Lifecycle,
+) -> None:
+    from mql.lifecycle.sync import run
+
+    _mql(lifecycle, "a@x.example", hours=30)
+    now = [T0]
+    lifecycle.clock = lambda: now[0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    rounds = run(
+        lifecycle, max_sleep=86_400 * 7, keep_going=lambda: len(slept) < 2, sleep=sleep
+    )
+    assert rounds == 2
+    assert slept[0] == 30 * 3600  # until the MQL lapses
+    assert lifecycle.handoffs()[0].status == "lapsed"  # applied on the second round
+    assert slept[1] == 86_400 * 7  # nothing due: the longest sleep

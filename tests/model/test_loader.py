@@ -42,14 +42,14 @@ FIT = BASE + "fit:\n  - id: a\n    when: {title: x}\n"
         ),
         pytest.param(
             FIT + "    points: lots\n",
-            "m.yaml:7: fit.0.points: Input should be a valid number, unable to parse "
-            "string as a number; got 'lots'. Fix: give points as a number",
+            "m.yaml:7: fit.0.points: Input should be a valid number; got 'lots'. "
+            "Fix: give points as a number",
             id="wrong-type",
         ),
         pytest.param(
             "name: t\nthreshold: high\n",
-            "m.yaml:2: threshold: Input should be a valid number, unable to parse "
-            "string as a number; got 'high'. Fix: give the score at which",
+            "m.yaml:2: threshold: Input should be a valid number; got 'high'. "
+            "Fix: give the score at which",
             id="threshold-not-a-number",
         ),
         pytest.param(
@@ -71,9 +71,69 @@ FIT = BASE + "fit:\n  - id: a\n    when: {title: x}\n"
         ),
         pytest.param(
             "name: t\nthreshold: 50\ngroups:\n  - id: web\n    cap: 5\n    floor: 10\n",
-            "m.yaml:5: groups.0.cap: cap 5.0 is below floor 10.0; raise the cap or "
-            "lower the floor (cap >= floor)",
-            id="cap-below-floor",
+            "m.yaml:6: groups.0.floor: floor 10 is above 0: it would give every lead "
+            "10 points in group 'web' with no event at all; a floor only limits "
+            "penalties, so give 0 or a negative number (e.g. floor: -30)",
+            id="cap-below-positive-floor",
+        ),
+        pytest.param(
+            "name: t\nthreshold: 50\ngroups:\n  - id: web\n    cap: -10\n"
+            "    floor: -20\n",
+            "m.yaml:5: groups.0.cap: cap -10 is below 0: it would take 10 points "
+            "from every lead in group 'web' with no event at all; a cap only limits "
+            "positive points, so give 0 or more (e.g. cap: 30)",
+            id="negative-cap-above-floor",
+        ),
+        pytest.param(
+            "name: t\nthreshold: 60\ntotal_cap: 50\n",
+            "m.yaml:3: total_cap: total_cap 50 is below the threshold 60: no lead "
+            "could ever be an MQL; raise total_cap to at least 60, lower the "
+            "threshold, or leave total_cap out",
+            id="total-cap-below-threshold",
+        ),
+        pytest.param(
+            "name: t\nthreshold: 0\n",
+            "m.yaml:2: threshold: threshold 0 is not above 0: every lead with no fit "
+            "and no activity would be an MQL; give the score at which a lead is "
+            "worth a salesperson's call, e.g. threshold: 60",
+            id="threshold-zero",
+        ),
+        pytest.param(
+            "name: t\nthreshold: -5\n",
+            "m.yaml:2: threshold: threshold -5 is not above 0",
+            id="threshold-negative",
+        ),
+        pytest.param(
+            "name: t\nthreshold: '60'\n",
+            "m.yaml:2: threshold: Input should be a valid number; got '60' (a quoted "
+            "number is text: write it without quotes). Fix: give the score at which",
+            id="threshold-quoted",
+        ),
+        pytest.param(
+            FIT + "    points: true\n",
+            "m.yaml:7: fit.0.points: Input should be a valid number; got True (true "
+            "and false are not numbers). Fix: give points as a number",
+            id="points-boolean",
+        ),
+        pytest.param(
+            "name: t\nthreshold: 50\nversion: '2'\n",
+            "m.yaml:3: version: Input should be a valid integer; got '2' (a quoted "
+            "number is text: write it without quotes)",
+            id="version-quoted",
+        ),
+        pytest.param(
+            "name: t\nthreshold: 50\naccount: {top_n: 2.5}\n",
+            "m.yaml:3: account.top_n: Input should be a valid integer; got 2.5",
+            id="top-n-fraction",
+        ),
+        pytest.param(
+            BASE + "fit:\n  - id: a\n    when: {url: {glob: '*/fees[abc'}}\n"
+            "    points: 3\n",
+            "m.yaml:6: fit.0.when.url.glob: glob '*/fees[abc' opens a character class "
+            "at position 6 with '[' but never closes it with ']', so the '[' would be "
+            "matched as a plain character; close the class (e.g. '[abc]') or write "
+            "a literal '[' as '[[]'",
+            id="glob-unclosed-class",
         ),
         pytest.param(
             BASE + "fit:\n  - {id: a, when: {t: x}, points: 1}\n"

@@ -103,7 +103,7 @@ def test_first_disqualifier_in_file_order_gives_the_reason():
     m = model(
         """
         name: d
-        threshold: 0
+        threshold: 50
         disqualifiers:
           - {id: a, when: {x: {present: true}}, reason: first}
           - {id: b, when: {x: {present: true}}, reason: second}

@@ -51,22 +51,44 @@ def test_not_an_mql_has_no_end():
 @pytest.mark.parametrize(
     ("extra", "groups"),
     [
-        ("fit: [{id: vp, when: {title: VP}, points: 60}]", "[{id: web}]"),
+        ("fit: [{id: vp, when: {title: VP}, points: 90}]", "[{id: web}]"),
         ("decay: {rate: 0}", "[{id: web}]"),
-        ("", "[{id: web, floor: 50}]"),
+        ("fit: [{id: vp, when: {title: VP}, points: 60}]", "[{id: web, floor: -5}]"),
     ],
     ids=["fit-holds", "no-decay", "floor-holds"],
 )
 def test_none_when_nothing_can_take_it_below(extra: str, groups: str):
+    """floor-holds: 60 fit + max(-5, 80 d - 30) never falls below 55 >= 50."""
     m = intent_model(
-        "{id: fees, event: view, points: 80, group: web, repeat: every}",
+        """
+        {id: fees, event: view, points: 80, group: web, repeat: every}
+        {id: careers, event: careers, points: -30, group: web, repeat: once}
+        """,
         threshold=50,
         extra=extra,
         groups=groups,
     )
-    result = score(m, {"title": "VP"}, [ev("a", "view", 0)], day(1))
+    events = [ev("a", "view", 0), ev("b", "careers", 0)]
+    result = score(m, {"title": "VP"}, events, day(1))
     assert result.mql
     assert result.mql_until is None
+
+
+def test_without_the_floor_the_penalty_makes_it_lapse():
+    """The floor-holds case less its floor: 60 + 80 d - 30 meets 50 at d = 1/4."""
+    m = intent_model(
+        """
+        {id: fees, event: view, points: 80, group: web, repeat: every}
+        {id: careers, event: careers, points: -30, group: web, repeat: once}
+        """,
+        threshold=50,
+        extra="fit: [{id: vp, when: {title: VP}, points: 60}]",
+    )
+    state = replay(m, {"title": "VP"}, [ev("a", "view", 0), ev("b", "careers", 0)])
+    until = mql_until(m, state, day(0))
+    assert until is not None
+    quarters = (until - day(0)).total_seconds() / (QUARTER_DAYS * 86_400)
+    assert 0.75**quarters == pytest.approx(1 / 4, rel=1e-9)
 
 
 def test_penalties_count_in_the_end():

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+from ibis.common.exceptions import IbisError
 
 from mql.model.schema import Condition, Scalar
 
 #: Text that reads as a decimal number; guards the cast so that no engine raises.
 NUMBER_PATTERN = r"^[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?$"
+#: Python's word-boundary escapes in PostgreSQL's regular expressions.
+_POSTGRES_ESCAPES = {"\\b": "\\y", "\\B": "\\Y"}
 #: Globs with these characters need a regular expression; the rest become LIKE.
 _LIKE_UNSAFE = set("[]%_\\")
 #: Characters a glob leaves literal but a regular expression would interpret.
@@ -116,10 +119,12 @@ def glob_to_regex(pattern: str) -> str:
 
 @dataclass(frozen=True)
 class Text:
-    """A value as the conditions read it: trimmed, and trimmed then lower-cased."""
+    """A value as the conditions read it: trimmed, and trimmed then lower-cased,
+    with the regular-expression dialect of the engine it lives on."""
 
     trimmed: ir.StringValue
     lowered: ir.StringValue
+    dialect: str = "duckdb"
 
     def as_read(self, case_sensitive: bool) -> ir.StringValue:
         """The trimmed text, lower-cased unless the condition is case-sensitive."""
@@ -147,10 +152,46 @@ def prepare(
         derived[f"_t{i}"] = trimmed
         derived[f"_l{i}"] = trimmed.lower()
     table = table.mutate(**derived)
+    dialect = engine_of(table)
     for i, field in enumerate(sorted(set(fields))):
         if field not in texts:
-            texts[field] = Text(table[f"_t{i}"], table[f"_l{i}"])
+            texts[field] = Text(table[f"_t{i}"], table[f"_l{i}"], dialect)
     return table, texts
+
+
+def engine_of(table: ir.Table) -> str:
+    """The name of the engine a table lives on (duckdb for unbound tables)."""
+    try:
+        return str(ibis.get_backend(table).name)
+    except IbisError:
+        return "duckdb"
+
+
+def regex_for(pattern: str, dialect: str) -> str:
+    """A Python-style pattern in the engine's dialect.
+
+    PostgreSQL writes word boundaries as ``\\y`` and ``\\Y``; RE2 (DuckDB) and
+    Java (Spark) read ``\\b`` and ``\\B`` as Python does.
+
+    >>> regex_for(r"\\bcfo\\b", "postgres")
+    '\\\\ycfo\\\\y'
+    """
+    if dialect != "postgres":
+        return pattern
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pair in _POSTGRES_ESCAPES:
+            out.append(_POSTGRES_ESCAPES[pair])
+            i += 2
+        elif pattern[i] == "\\":
+            out.append(pair)
+            i += 2
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(out)
 
 
 def _literal_text(expected: Scalar, case_sensitive: bool) -> str:
@@ -211,7 +252,8 @@ def _holds(value: Text, cond: Condition) -> ir.BooleanValue:
         return value.as_read(cs).contains(_literal_text(cond.contains, cs))
     if kind == "regex":
         assert cond.regex is not None
-        return value.trimmed.re_search(("" if cs else "(?i)") + cond.regex)
+        pattern = regex_for(cond.regex, value.dialect)
+        return value.trimmed.re_search(("" if cs else "(?i)") + pattern)
     return _glob(value, cond)
 
 

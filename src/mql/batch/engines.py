@@ -73,4 +73,7 @@ def as_table(backend: BaseBackend, data: ir.Table | pa.Table, role: str) -> ir.T
     log.debug(
         "uploading %d %s rows to %s as %s", data.num_rows, role, backend.name, name
     )
-    return backend.create_table(name, data, temp=backend.name != "pyspark")
+    if backend.name == "pyspark":
+        # A temporary view: Spark tables would be written under spark-warehouse/.
+        return backend.create_view(name, ibis.memtable(data))
+    return backend.create_table(name, data, temp=True)

@@ -33,7 +33,7 @@ from mql.learn import (
 )
 from mql.learn import learn as learn_leads
 from mql.learn.report import trade_off_table
-from mql.learn.scorecard import READ_AT
+from mql.learn.scorecard import MIN_IV, READ_AT
 from mql.model import load_model
 from mql.settings import Settings
 from mql.store import open_store
@@ -244,6 +244,10 @@ def learn(
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (0: none).")
     ] = 5,
+    min_iv: Annotated[
+        float,
+        typer.Option("--min-iv", help="Leave out fields below this information value."),
+    ] = MIN_IV,
     capacity: Capacity = None,
     arrivals: Arrivals = None,
     period: Period = "week",
@@ -284,6 +288,7 @@ def learn(
         pdo=pdo,
         test_share=test_share,
         folds=folds,
+        min_iv=min_iv,
         seed=seed,
         goal=_goal(capacity, arrivals, period, share, recall, precision),
         current=load_model(current) if current else None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -543,3 +544,47 @@ def retry_command(ctx: typer.Context, config: ConfigOption = None) -> None:
     with _lifecycle(ctx, config) as lc:
         count = Dispatcher(lc.store, lc.config).retry_failed()
     stdout.print(f"{count} deliveries queued again", highlight=False)
+
+
+#: A new MQL (from rescoring) is noticed within this many seconds by default.
+DEFAULT_POLL_SECONDS = 60.0
+
+
+@lifecycle_app.command("run")
+@reports_errors
+def run_command(
+    ctx: typer.Context,
+    poll: Annotated[
+        float,
+        typer.Option(min=0.1, help="Longest sleep between syncs, in seconds."),
+    ] = DEFAULT_POLL_SECONDS,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            "--for",
+            min=0,
+            help="Stop after this many seconds (default: run until interrupted).",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Keep the lifecycle up to date: sync, deliver webhooks, sleep until next due.
+
+    Example: mql lifecycle run --poll 30 --config lifecycle.yaml
+    """
+    from mql.lifecycle.sync import run
+
+    with _lifecycle(ctx, config) as lc:
+        deadline = None if duration is None else time.monotonic() + duration
+        dispatcher = Dispatcher(lc.store, lc.config) if lc.config.webhooks else None
+        rounds = run(
+            lc,
+            max_sleep=poll,
+            keep_going=lambda: deadline is None or time.monotonic() < deadline,
+            deliver=dispatcher.run_once if dispatcher is not None else None,
+            sleep=lambda s: time.sleep(
+                s if deadline is None else max(0.0, min(s, deadline - time.monotonic()))
+            ),
+        )
+    stdout.print(f"{rounds} syncs", highlight=False)

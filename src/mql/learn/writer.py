@@ -167,7 +167,8 @@ def _current_other(card: Scorecard) -> list[str]:
         return []
     data = model.model_dump(by_alias=True, exclude_none=True, mode="json")
     lines = []
-    for key in ("decay", "groups", "intent", "disqualifiers", "total_cap"):
+    # Not its total cap: that would cap the learned points too.
+    for key in ("decay", "groups", "intent", "disqualifiers"):
         if data.get(key):
             value = _strip_defaults_obj(data[key])
             lines.append(f"{key}: {json.dumps(value)}")

@@ -398,3 +398,31 @@ def next_due(conn: Connection, at: datetime) -> datetime | None:
     found = [as_utc(conn.execute(q).scalar()) for q in (lapse, sla)]
     values = [v for v in found if v is not None]
     return min(values) if values else None
+
+
+def run(
+    lifecycle: Lifecycle,
+    *,
+    max_sleep: float,
+    keep_going: Callable[[], bool],
+    deliver: Callable[[], object] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Sync, deliver, then sleep until the next due instant (at most ``max_sleep``).
+
+    Runs while ``keep_going()`` is true; returns the number of syncs. New MQLs come
+    from rescoring, which a due instant cannot foresee, so ``max_sleep`` bounds how
+    late one is noticed.
+    """
+    rounds = 0
+    while keep_going():
+        report = sync(lifecycle)
+        rounds += 1
+        if deliver is not None:
+            deliver()
+        wait = max_sleep
+        if report.next_due is not None:
+            until_due = (report.next_due - lifecycle.clock()).total_seconds()
+            wait = min(max_sleep, max(0.0, until_due))
+        sleep(wait)
+    return rounds

@@ -1,5 +1,6 @@
 """The scoring model: schema, YAML loading with line numbers, templates."""
 
+from mql.model.bounds import fit_ceiling
 from mql.model.loader import (
     TEMPLATES,
     load_model,
@@ -38,6 +39,7 @@ __all__ = [
     "Model",
     "Repeat",
     "RuleBase",
+    "fit_ceiling",
     "load_model",
     "load_template",
     "parse_model",

@@ -167,6 +167,13 @@ def _model_error(
 #: Error types whose message already names the value (or there is none to name).
 _NO_ECHO = {"extra_forbidden", "missing", "value_error", "assertion_error"}
 
+#: Error types of a field that takes a number (strict: text and booleans refused).
+_NUMBER_TYPES = {"float_type", "int_type"}
+_NOT_A_NUMBER = {
+    False: "a quoted number is text: write it without quotes",
+    True: "true and false are not numbers",
+}
+
 #: A fix for each field whose plain pydantic message would leave the reader guessing.
 _FIELD_HINTS = {
     "rate": "give the share lost per period, from 0 (no decay) to below 1, "
@@ -205,8 +212,21 @@ def _message(error: Any, loc: tuple[str | int, ...]) -> str:
     value = error.get("input")
     if not isinstance(value, dict | list):
         message += f"; got {value!r}"
+    if kind in _NUMBER_TYPES and (isinstance(value, bool) or _numeric_text(value)):
+        message += f" ({_NOT_A_NUMBER[isinstance(value, bool)]})"
     hint = _FIELD_HINTS.get(name)
     return f"{message}. Fix: {hint}" if hint else message
+
+
+def _numeric_text(value: Any) -> bool:
+    """Whether a value is text that would read as a number ('60', ' 1.5')."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _data_path(error: Any, data: Any) -> tuple[str | int, ...]:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 #: 25% per quarter is the default decay; a quarter is a quarter of 365.25 days.
 DEFAULT_DECAY_RATE = 0.25
@@ -18,6 +25,10 @@ DEFAULT_DECAY_PERIOD_DAYS = 365.25 / 4
 GRADES = ("A", "B", "C", "D")
 
 Scalar = str | int | float | bool
+#: Numbers in a model are numbers: a quoted ``'60'`` is text and is refused, as is
+#: ``true`` (pydantic would otherwise read both as numbers without a word).
+Number = Annotated[float, Strict()]
+Whole = Annotated[int, Strict()]
 RuleId = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=80)
 ]
@@ -47,8 +58,8 @@ class Condition(_Strict):
 
     equals: Scalar | None = None
     in_: tuple[Scalar, ...] | None = Field(default=None, alias="in")
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     contains: str | None = None
     regex: str | None = None
     glob: str | None = None
@@ -92,6 +103,14 @@ class Condition(_Strict):
                     "Escape special characters such as . ( [ with a backslash.",
                     ("regex",),
                 ) from exc
+        if self.glob is not None and (bad := unclosed_bracket(self.glob)) is not None:
+            raise LocatedError(
+                f"glob {self.glob!r} opens a character class at position {bad} "
+                "with '[' but never closes it with ']', so the '[' would be matched "
+                "as a plain character; close the class (e.g. '[abc]') or write a "
+                "literal '[' as '[[]'",
+                ("glob",),
+            )
         return self
 
     @property
@@ -108,13 +127,47 @@ class Condition(_Strict):
 Conditions = dict[str, Condition]
 
 
+def unclosed_bracket(pattern: str) -> int | None:
+    """The position of a '[' that opens a shell-pattern class never closed, or None.
+
+    Follows ``fnmatch``: a ']' right after '[' or '[!' belongs to the class.
+
+    >>> unclosed_bracket("[abc"), unclosed_bracket("*[abc]*"), unclosed_bracket("[]]")
+    (0, None, None)
+    """
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern[i] == "[":
+            j = i + 1
+            if j < n and pattern[j] == "!":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                return i
+            i = j
+        i += 1
+    return None
+
+
 class Decay(_Strict):
     """Loss of intent with the lead's inactivity: ``rate`` per ``period_days``, after
     ``grace_days`` without activity. Rate 0 turns decay off."""
 
-    rate: float = Field(default=DEFAULT_DECAY_RATE, ge=0.0, lt=1.0)
-    period_days: float = Field(default=DEFAULT_DECAY_PERIOD_DAYS, gt=0.0)
-    grace_days: float = Field(default=0.0, ge=0.0)
+    rate: Number = Field(default=DEFAULT_DECAY_RATE, ge=0.0, lt=1.0)
+    period_days: Number = Field(default=DEFAULT_DECAY_PERIOD_DAYS, gt=0.0)
+    grace_days: Number = Field(default=0.0, ge=0.0)
+
+    def over(self, base: Decay) -> Decay:
+        """This decay with the fields it leaves out taken from ``base``.
+
+        >>> Decay(rate=0.1).over(Decay(grace_days=14)).grace_days
+        14.0
+        """
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        return base.model_copy(update=given)
 
 
 class Group(_Strict):
@@ -122,16 +175,27 @@ class Group(_Strict):
 
     id: RuleId
     label: str | None = None
-    cap: float | None = None
-    floor: float | None = None
+    cap: Number | None = None
+    floor: Number | None = None
     decay: Decay | None = None
 
     @model_validator(mode="after")
-    def _cap_above_floor(self) -> Group:
-        if self.cap is not None and self.floor is not None and self.cap < self.floor:
+    def _no_points_without_events(self) -> Group:
+        # With cap >= 0 >= floor, cap >= floor always holds.
+        if self.floor is not None and self.floor > 0:
             raise LocatedError(
-                f"cap {self.cap} is below floor {self.floor}; raise the cap or lower "
-                "the floor (cap >= floor)",
+                f"floor {self.floor:g} is above 0: it would give every lead "
+                f"{self.floor:g} points in group {self.id!r} with no event at all; "
+                "a floor only limits penalties, so give 0 or a negative number "
+                "(e.g. floor: -30), or leave it out",
+                ("floor",),
+            )
+        if self.cap is not None and self.cap < 0:
+            raise LocatedError(
+                f"cap {self.cap:g} is below 0: it would take {-self.cap:g} points "
+                f"from every lead in group {self.id!r} with no event at all; a cap "
+                "only limits positive points, so give 0 or more (e.g. cap: 30), "
+                "or leave it out",
                 ("cap",),
             )
         return self
@@ -146,7 +210,7 @@ class Repeat(_Strict):
 
     mode: Literal["every", "once", "once_per", "min_count"]
     key: str | None = None
-    count: int | None = Field(default=None, ge=1)
+    count: Whole | None = Field(default=None, ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -197,7 +261,7 @@ class AttributeRule(RuleBase):
 class FitRule(AttributeRule):
     """Points for lead and account attributes; all conditions in ``when`` must hold."""
 
-    points: float
+    points: Number
 
 
 class IntentRule(RuleBase):
@@ -205,7 +269,7 @@ class IntentRule(RuleBase):
 
     event: tuple[str, ...] = Field(min_length=1)
     where: Conditions = Field(default_factory=dict)
-    points: float
+    points: Number
     group: RuleId
     repeat: Repeat
 
@@ -224,9 +288,9 @@ class Disqualifier(AttributeRule):
 class Grades(_Strict):
     """Minimum fit points for grades A, B and C; below C is D."""
 
-    A: float = 40.0
-    B: float = 25.0
-    C: float = 10.0
+    A: Number = 40.0
+    B: Number = 25.0
+    C: Number = 10.0
 
     @model_validator(mode="after")
     def _ordered(self) -> Grades:
@@ -242,8 +306,8 @@ class AccountRollup(_Strict):
     """How an account's score is made from its leads' scores."""
 
     method: Literal["top_n", "max"] = "top_n"
-    top_n: int = Field(default=3, ge=1)
-    engaged_min_intent: float = Field(default=0.0, ge=0.0)
+    top_n: Whole = Field(default=3, ge=1)
+    engaged_min_intent: Number = Field(default=0.0, ge=0.0)
 
 
 class Model(_Strict):
@@ -251,17 +315,36 @@ class Model(_Strict):
 
     name: str
     description: str | None = None
-    version: int = 1
-    threshold: float
+    version: Whole = 1
+    threshold: Number
     min_grade: Literal["A", "B", "C", "D"] | None = None
     grades: Grades = Field(default_factory=Grades)
     decay: Decay = Field(default_factory=Decay)
     groups: tuple[Group, ...] = ()
-    total_cap: float | None = None
+    total_cap: Number | None = None
     fit: tuple[FitRule, ...] = ()
     intent: tuple[IntentRule, ...] = ()
     disqualifiers: tuple[Disqualifier, ...] = ()
     account: AccountRollup = Field(default_factory=AccountRollup)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Model:
+        if self.threshold <= 0:
+            raise LocatedError(
+                f"threshold {self.threshold:g} is not above 0: every lead with no "
+                "fit and no activity would be an MQL; give the score at which a "
+                "lead is worth a salesperson's call, e.g. threshold: 60",
+                ("threshold",),
+            )
+        if self.total_cap is not None and self.total_cap < self.threshold:
+            raise LocatedError(
+                f"total_cap {self.total_cap:g} is below the threshold "
+                f"{self.threshold:g}: no lead could ever be an MQL; raise total_cap "
+                f"to at least {self.threshold:g}, lower the threshold, or leave "
+                "total_cap out",
+                ("total_cap",),
+            )
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Model:
@@ -307,5 +390,13 @@ class Model(_Strict):
         raise KeyError(group_id)
 
     def decay_of(self, group_id: str) -> Decay:
-        """The decay that applies to a group: its own, or the model's."""
-        return self.group(group_id).decay or self.decay
+        """The decay that applies to a group, field by field: what the group's own
+        ``decay`` gives, and the model's ``decay`` for every field it leaves out.
+
+        >>> m = Model(name="t", threshold=50, decay=Decay(grace_days=14),
+        ...           groups=(Group(id="r", decay=Decay(rate=0.1)),))
+        >>> m.decay_of("r").rate, m.decay_of("r").grace_days
+        (0.1, 14.0)
+        """
+        own = self.group(group_id).decay
+        return own.over(self.decay) if own is not None else self.decay

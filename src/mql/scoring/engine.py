@@ -26,7 +26,13 @@ from mql.scoring.compiled import (
     grade_of,
 )
 from mql.scoring.conditions import as_text, is_missing
-from mql.scoring.events import Event, history, require_aware
+from mql.scoring.events import (
+    Event,
+    history,
+    require_attributes,
+    require_aware,
+    require_event,
+)
 from mql.scoring.results import Score
 from mql.scoring.state import LeadState
 from mql.scoring.until import lapse_instant, total_at
@@ -46,6 +52,7 @@ def new_state(model: Model, attributes: Mapping[str, Any]) -> LeadState:
     >>> new_state(m, {"title": "VP Finance"}).fit
     20.0
     """
+    require_attributes(attributes, "new_state")
     zeros = MappingProxyType({g.id: 0.0 for g in model.groups})
     return with_attributes(model, LeadState(positive=zeros, negative=zeros), attributes)
 
@@ -53,7 +60,13 @@ def new_state(model: Model, attributes: Mapping[str, Any]) -> LeadState:
 def with_attributes(
     model: Model, state: LeadState, attributes: Mapping[str, Any]
 ) -> LeadState:
-    """The state with fit, fit rules and disqualifier recomputed from attributes."""
+    """The state with fit, fit rules and disqualifier recomputed from attributes.
+
+    ``attributes`` is the lead's complete current set, not a change: a field left
+    out counts as missing, so the rules that read it stop holding. Merge a change
+    into the stored attributes first (``{**stored, **changed}``).
+    """
+    require_attributes(attributes, "with_attributes")
     holding = fit_rules_holding(model, attributes)
     points = {r.id: r.points for r in model.fit}
     rule = disqualifier_of(model, attributes)
@@ -81,7 +94,7 @@ def apply_event(model: Model, state: LeadState, event: Event) -> LeadState:
     the last one (in (at, id) order) raises LateEventError: replay the lead. The
     newest event sent twice counts once.
     """
-    return step(compiled(model), state, event)[0]
+    return step(compiled(model), state, require_event(event, "apply_event"))[0]
 
 
 def step(
@@ -138,8 +151,8 @@ def replay(
 ) -> LeadState:
     """The state from a whole history: one event per id, taken in (at, id) order."""
     prepared = compiled(model)
-    state = new_state(model, attributes)
-    ordered = history(events)
+    state = new_state(model, require_attributes(attributes, "replay"))
+    ordered = history(events, caller="replay")
     for event in ordered:
         state = step(prepared, state, event)[0]
     logger.debug(
@@ -178,6 +191,7 @@ def read(model: Model, state: LeadState, at: datetime) -> Score:
 
 def mql_until(model: Model, state: LeadState, at: datetime) -> datetime | None:
     """When the MQL lapses if nothing else happens (None: not an MQL, or never)."""
+    require_aware(at, "mql_until: at")
     return read(model, state, at).mql_until
 
 

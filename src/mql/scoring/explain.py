@@ -18,7 +18,7 @@ from typing import Any, Literal
 from mql.model.schema import Model
 from mql.scoring.compiled import Compiled, GroupSpec, compiled, grade_of
 from mql.scoring.engine import Fired, is_mql, new_state, step
-from mql.scoring.events import Event, history, require_aware
+from mql.scoring.events import Event, history, require_attributes, require_aware
 from mql.scoring.results import Score
 from mql.scoring.state import LeadState
 from mql.scoring.until import lapse_instant
@@ -83,16 +83,28 @@ def score(
     model: Model, attributes: Mapping[str, Any], events: Iterable[Event], at: datetime
 ) -> Score:
     """The score at ``at`` from the whole history (events after ``at`` ignored)."""
-    return explain(model, attributes, events, at).score
+    return _explain(model, attributes, events, at, "score").score
 
 
 def explain(
     model: Model, attributes: Mapping[str, Any], events: Iterable[Event], at: datetime
 ) -> Explanation:
     """Every contribution to the score at ``at``, adding up to it exactly."""
-    require_aware(at, "explain: at")
+    return _explain(model, attributes, events, at, "explain")
+
+
+def _explain(
+    model: Model,
+    attributes: Mapping[str, Any],
+    events: Iterable[Event],
+    at: datetime,
+    caller: str,
+) -> Explanation:
+    """explain, with errors naming the public function that was called."""
+    require_aware(at, f"{caller}: at")
+    require_attributes(attributes, caller)
     prepared = compiled(model)
-    state, fired, activities = _walk(prepared, attributes, history(events, at))
+    state, fired, activities = _walk(prepared, attributes, history(events, at, caller))
     entries = _fit_entries(model, state)
     intent = _intent_entries(prepared, fired, activities, at)
     clamped: dict[str, float] = {}
