@@ -326,17 +326,22 @@ def _run_child(kind: str, folder: Path, args: argparse.Namespace) -> None:
 def _ensure(folder: Path, size: str) -> None:
     if (folder / "events.parquet").exists():
         return
-    from generate import generate  # benchmarks/ is on sys.path when run as a script
+    sys.path.insert(0, str(HERE))
+    from generate import generate
 
     events = SIZES[size]
     generate(folder, events // EVENTS_PER_LEAD, events)
 
 
-def main() -> None:
-    """Run the benchmark and print one JSON line per size plus a summary table."""
+def main(quick: bool = False, argv: list[str] | None = None) -> None:
+    """Run the benchmark and print one JSON line per size.
+
+    Run by ``python -m benchmarks`` it uses benchmarks/out/batch and, with
+    ``quick``, the 1M size only.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--sizes", default="1m,10m")
+    parser.add_argument("--data", type=Path, default=HERE / "out" / "batch")
+    parser.add_argument("--sizes", default="1m" if quick else "1m,10m")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--skip", default="", help="measurements to leave out")
     parser.add_argument(
@@ -344,7 +349,8 @@ def main() -> None:
     )
     parser.add_argument("--postgres-size", default="1m")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    # parse_known_args: run by `python -m benchmarks`, argv holds its own options.
+    args, _ = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     if args.child:
         _run_child(args.child, args.data, args)
         return

@@ -443,7 +443,7 @@ def _find_lead(conn: Any, ref: str) -> int:
     if found is None:
         raise InputError(
             f"no lead {ref!r}: give an email, an external id, or id:N for the "
-            "internal number (see `mql scores`)"
+            "internal number (see `mql score`)"
         )
     return int(found)
 

@@ -20,7 +20,7 @@ from mql.batch.layout import (
     leads_table,
 )
 from mql.model import Model, parse_model
-from mql.scoring import Event, score
+from mql.scoring import Event, LeadState, score
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
@@ -84,6 +84,21 @@ def assert_same(
         assert row["mql"] == want.mql, where
         assert row["disqualified_reason"] == want.disqualified_reason, where
         _assert_same_until(row["mql_until"], want.mql_until, where)
+
+
+def assert_same_state(got: LeadState, want: LeadState, lead: str) -> None:
+    """Two per-lead states agree: floats to 1e-9 relative, the rest exactly."""
+    where = f"lead {lead}: batch {got} vs per-lead {want}"
+    for side in ("positive", "negative"):
+        a, b = getattr(got, side), getattr(want, side)
+        assert a.keys() == b.keys(), where
+        for key in a:
+            assert math.isclose(a[key], b[key], rel_tol=REL, abs_tol=REL), where
+    same = ("fit_rules", "disqualifier", "last_activity", "last_event_id",
+            "fired_once", "once_per", "match_counts", "activities")  # fmt: skip
+    for name in same:
+        assert getattr(got, name) == getattr(want, name), (name, where)
+    assert math.isclose(got.fit, want.fit, rel_tol=REL, abs_tol=REL), where
 
 
 def _assert_same_until(got: datetime | None, want: datetime | None, where: str) -> None:

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from ibis.backends import BaseBackend
 
 from mql.batch import connect, rescore
+from mql.batch.store_io import score_rows
 from mql.model import Model
+from mql.scoring import LeadState, read, replay
 
-from ._support import Lead, assert_same, histories, models, tables
+from ._support import (
+    REL,
+    Lead,
+    assert_same,
+    assert_same_state,
+    histories,
+    models,
+    tables,
+)
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("MQL_BATCH_EXAMPLES", "60")),
@@ -56,3 +68,28 @@ def test_postgres_agrees_with_per_lead_engine(
         _check(backend, m, *history)
     finally:
         backend.disconnect()
+
+
+def _numbered(leads: list[Lead]) -> list[Lead]:
+    """The same leads with numeric ids, as the store has."""
+    return [Lead(str(i + 1), x.attributes, x.events) for i, x in enumerate(leads)]
+
+
+@SETTINGS
+@given(m=models(), history=histories())
+def test_stored_rows_agree_with_per_lead_states(
+    duckdb_backend: BaseBackend, m: Model, history: tuple[list[Lead], datetime]
+) -> None:
+    leads, at = _numbered(history[0]), history[1]
+    events, roster = tables(m, leads)
+    rows = {
+        r["lead_id"]: r for r in score_rows(m, events, roster, at, duckdb_backend, "")
+    }
+    for lead in leads:
+        want = replay(m, lead.attributes, [e for e in lead.events if e.at <= at])
+        row = rows[int(lead.id)]
+        got = LeadState.from_json(row["state"])
+        assert_same_state(got, want, lead.id)
+        if want.last_activity is not None:
+            read_back = read(m, want, want.last_activity)
+            assert math.isclose(row["score"], read_back.score, rel_tol=REL, abs_tol=REL)

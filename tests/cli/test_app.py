@@ -239,6 +239,9 @@ def test_init_writes_the_template_and_creates_the_store(
     assert model.exists()
     assert db.exists()
     assert f"from the {template} template" in result.stdout
+    # The console wraps long lines (even inside a long path): compare without blanks.
+    printed = "".join(result.stdout.split())
+    assert "".join(f"store ready at sqlite:///{db}.".split()) in printed
 
 
 def test_init_refuses_to_overwrite_and_unknown_templates(tmp_path: Path) -> None:

@@ -64,7 +64,10 @@ def test_learn_writes_a_model_file_and_a_report(
     assert load_model(model).threshold > 0
     assert "learned (rounded points)" in output
     page = report.read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 3
+    # ROC, precision-recall, gains, calibration and trade-off plots.
+    assert page.count("data:image/png;base64,") == 5
+    assert '<img alt="ROC curve"' in page
+    assert '<img alt="Precision-recall curve"' in page
     assert "<script" not in page
     assert "http" not in page.split("<h2>Model file")[0]
 
@@ -150,3 +153,30 @@ def test_two_goals_are_refused(
     )
     assert result.exit_code == 2
     assert "give one goal for the threshold" in result.output
+
+
+def test_refit_writes_the_model_learned_on_every_lead(
+    app: typer.Typer, leads_file: Path
+) -> None:
+    target = leads_file.parent / "refit.yaml"
+    result = CliRunner().invoke(
+        app,
+        [
+            "learn",
+            str(leads_file),
+            "--recipe",
+            "x-education",
+            "--folds",
+            "0",
+            "--refit",
+            "-O",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"The model written (--refit) was then learned again on all {SLICE}" in (
+        " ".join(result.output.split())
+    )
+    assert "(the model learned again on every lead (--refit))" in result.output
+    written = target.read_text(encoding="utf-8")
+    assert f"# Learned on every lead ({SLICE})." in written

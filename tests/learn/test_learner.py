@@ -59,3 +59,19 @@ def test_the_shrunk_model_file_carries_the_scaled_current_rules(
     ids = [rule.id for rule in result.written.model.fit]
     assert "current.origin.lead-add-form" in ids
     assert "The current model's fit rules, their points times" in result.written.text
+
+
+def test_refit_measures_the_split_model_and_writes_the_all_data_one(
+    x_leads: LeadData,
+) -> None:
+    sample = x_leads.subset(np.arange(2000))
+    plain = learn(sample, Options(folds=0))
+    refit = learn(sample, Options(folds=0, refit=True))
+    assert not plain.refitted
+    assert refit.refitted
+    assert refit.measured is not None
+    # What was measured is the split's model, the same with or without --refit.
+    assert refit.measured.text == plain.written.text
+    assert refit.evaluations == plain.evaluations
+    assert refit.card.trained_on == len(sample.outcome)
+    assert plain.card.trained_on == plain.train_leads

@@ -15,7 +15,10 @@ MODULES = [
     "mql.scoring.decay",
     "mql.scoring.engine",
     "mql.scoring.events",
+    "mql.model.bounds",
     "mql.model.loader",
+    "mql.model.schema",
+    "mql.yamlfile",
 ]
 
 

@@ -229,7 +229,9 @@ def test_explain_by_email_or_id(loaded: Store, ref: str) -> None:
 
 def test_explaining_an_unknown_lead_says_what_to_give(loaded: Store) -> None:
     with pytest.raises(
-        InputError, match=r"no lead 'nobody': give an email, an external id, or id:N"
+        InputError,
+        match=r"no lead 'nobody': give an email, an external id, or id:N .*"
+        r"\(see `mql score`\)$",
     ):
         explain_lead(loaded, MODEL, "nobody", T0)
 

@@ -368,31 +368,40 @@ def compile_state(
         for col in group_columns(g.id)[:2]
     }
     joined = joined.mutate(activities=joined["activities"].fill_null(0), **filled)
+    return _scored(model, joined.mutate(**_group_values(model, joined)))
+
+
+def _group_values(model: Model, table: ir.Table) -> dict[str, ir.NumericValue]:
+    """Each group's value when read: min(cap, max(floor, positive + negative))."""
     values = {}
     for group in model.groups:
         p_col, n_col, v_col = group_columns(group.id)
-        value = joined[p_col] + joined[n_col]
+        value = table[p_col] + table[n_col]
         if group.floor is not None:
             value = ibis.greatest(value, flt(group.floor))
         if group.cap is not None:
             value = ibis.least(value, flt(group.cap))
         values[v_col] = value
-    joined = joined.mutate(**values)
+    return values
+
+
+def _scored(model: Model, table: ir.Table) -> ir.Table:
+    """Intent, score (under the total cap), grade and the MQL decision."""
     intent: ir.NumericValue = flt(0.0)
     for group in model.groups:
-        intent = intent + joined[group_columns(group.id)[2]]
-    score = joined["fit"] + intent
+        intent = intent + table[group_columns(group.id)[2]]
+    score = table["fit"] + intent
     if model.total_cap is not None:
         score = ibis.least(score, flt(model.total_cap))
     mql = (
-        joined["disqualified_by"].isnull()
+        table["disqualified_by"].isnull()
         & (score >= model.threshold)
-        & _grade_ok(model, joined["fit"])
+        & _grade_ok(model, table["fit"])
     )
-    joined = joined.mutate(
-        grade=_grade(model, joined["fit"]), intent=intent, score=score, mql=mql
+    table = table.mutate(
+        grade=_grade(model, table["fit"]), intent=intent, score=score, mql=mql
     )
-    return joined.mutate(**_as_floats(model, joined))
+    return table.mutate(**_as_floats(model, table))
 
 
 def _as_floats(model: Model, table: ir.Table) -> dict[str, ir.Value]:

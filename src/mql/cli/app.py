@@ -26,7 +26,7 @@ from mql.cli.progress import import_progress
 from mql.cli.times import AT_HELP, at_parser, now
 from mql.errors import InputError
 from mql.model import TEMPLATES, Model, load_model, template_path
-from mql.settings import DATABASE_URL_ENV, Settings
+from mql.settings import DATABASE_URL_ENV, Settings, mask_url
 from mql.store import Store
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def init(
     with _store(ctx) as store:
         _out(ctx).print(
             f"Wrote {target} from the {template} template ({model.name}, "
-            f"threshold {model.threshold:g}); store ready at {store!r}.",
+            f"threshold {model.threshold:g}); store ready at {mask_url(store.url)}.",
             markup=False,
             highlight=False,
         )

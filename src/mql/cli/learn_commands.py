@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from mql.cli.errors import reports_errors
+from mql.cli.times import at_parser, now
 from mql.errors import InputError
 from mql.learn import (
     RECIPES,
@@ -21,7 +24,6 @@ from mql.learn import (
     Options,
     advise,
     engine_scores,
-    evaluate_model,
     field_name,
     from_store,
     html_report,
@@ -32,11 +34,13 @@ from mql.learn import (
     text_report,
 )
 from mql.learn import learn as learn_leads
+from mql.learn.evaluate import EngineScores, evaluate_scores
 from mql.learn.report import trade_off_table
 from mql.learn.scorecard import MIN_IV, READ_AT
-from mql.model import load_model
+from mql.learn.stored import stored_scores
+from mql.model import Model, load_model
 from mql.settings import Settings
-from mql.store import open_store
+from mql.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +125,18 @@ Report = Annotated[
     typer.Option("--report", help="Also write a static HTML report with plots here."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of the split and resampling.")]
+At = Annotated[
+    datetime | None,
+    typer.Option(
+        "--at",
+        parser=at_parser,
+        metavar="DATE|TIMESTAMP",
+        show_default=False,
+        help="With --from-store: score each lead with its stored events at this "
+        "instant (ISO date or timestamp; default now), so intent rules count. "
+        "A file has no events: its leads are scored on attributes only.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -166,9 +182,7 @@ class DataArgs:
         )
 
     def _stored(self, ctx: typer.Context) -> LeadData:
-        root = ctx.find_root().obj
-        url = getattr(root, "db", None) or Settings.from_env().database_url
-        store = open_store(url)
+        store = _open(ctx)
         try:
             return from_store(
                 store,
@@ -183,6 +197,27 @@ class DataArgs:
     def name(self) -> str:
         """The leads' name in report titles."""
         return self.path.name if self.path is not None else "stored leads"
+
+
+def _open(ctx: typer.Context) -> Store:
+    """The store of the global --db option, or of the settings."""
+    root = ctx.find_root().obj
+    return open_store(getattr(root, "db", None) or Settings.from_env().database_url)
+
+
+def _engine_scores(
+    ctx: typer.Context, args: DataArgs, model: Model, at: datetime | None
+) -> tuple[np.ndarray[Any, Any], EngineScores]:
+    """Outcomes and the engine's scores: stored leads with their events at ``at``
+    (default now), or a file's leads on their attributes."""
+    if args.path is None:
+        store = _open(ctx)
+        try:
+            return stored_scores(store, model, at or now())
+        finally:
+            store.close()
+    data = args.read(ctx)
+    return data.outcome, engine_scores(model, data, READ_AT)
 
 
 def _source(path: Path | None, from_store_: bool) -> Path | None:
@@ -262,6 +297,14 @@ def learn(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite the output file.")
     ] = False,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit",
+            help="After measuring on the split, learn again on every lead and "
+            "write that model (the figures stay those of the split's model).",
+        ),
+    ] = False,
 ) -> None:
     """Learn a points model from leads with a known outcome and prove it.
 
@@ -293,11 +336,13 @@ def learn(
         goal=_goal(capacity, arrivals, period, share, recall, precision),
         current=load_model(current) if current else None,
         allow_leaky=allow_leaky,
+        refit=refit,
     )
     result = learn_leads(args.read(ctx), options)
     output.write_text(result.written.text, encoding="utf-8")
     typer.echo(learn_text(result, f"mql learn {args.name}"))
-    typer.echo(f"Model written to {output}.")
+    which = "learned again on every lead (--refit)" if result.refitted else "measured"
+    typer.echo(f"Model written to {output} (the model {which}).")
     if report is not None:
         report.write_text(learn_html(result, f"mql learn {args.name}"), "utf-8")
         typer.echo(f"Report written to {report}.")
@@ -322,8 +367,12 @@ def evaluate(
     precision: Precision = None,
     report: Report = None,
     seed: Seed = 0,
+    at: At = None,
 ) -> None:
     """Evaluate any model on leads with a known outcome, scored by the engine.
+
+    With --from-store each lead is scored with its stored events at --at, so the
+    model's intent rules count; a file's leads are scored on attributes only.
 
     Example: mql evaluate learned.yaml Leads.csv --recipe x-education --report ev.html
     """
@@ -339,14 +388,11 @@ def evaluate(
         None,
         recipe_name,
     )
-    data = args.read(ctx)
     goal = _goal(capacity, arrivals, period, share, recall, precision)
-    result = evaluate_model(model, data, READ_AT, goal=goal, seed=seed)
+    y, scores = _engine_scores(ctx, args, model, at)
+    result = evaluate_scores(model, y, scores, goal=goal, seed=seed)
     title = f"mql evaluate {model_file.name} on {args.name}"
-    notes = [
-        "Probabilities for log loss and calibration: a score-to-probability "
-        "map fitted on the other folds."
-    ]
+    notes = [_scored_how(args, at), _PROBABILITY_NOTE]
     typer.echo(text_report(title, [result], result.advice, notes))
     if report is not None:
         report.write_text(html_report(title, [result], result.advice, notes), "utf-8")
@@ -370,8 +416,11 @@ def advise_threshold(
     share: Share = None,
     recall: Recall = None,
     precision: Precision = None,
+    at: At = None,
 ) -> None:
     """Recommend a threshold from sales capacity or a target recall or precision.
+
+    With --from-store each lead is scored with its stored events at --at.
 
     Example: mql advise learned.yaml Leads.csv --capacity 60 --arrivals 250
     """
@@ -387,13 +436,33 @@ def advise_threshold(
         None,
         recipe_name,
     )
-    data = args.read(ctx)
     goal = _goal(capacity, arrivals, period, share, recall, precision)
-    scores = engine_scores(model, data, READ_AT).scores
-    advice = advise(data.outcome, scores, goal)
+    y, scores = _engine_scores(ctx, args, model, at)
+    advice = advise(y, scores.scores, goal)
+    typer.echo(_scored_how(args, at))
     typer.echo(f"Advised threshold: {advice.threshold:g} ({advice.reason}).")
     typer.echo(f"Current threshold: {model.threshold:g}.")
     typer.echo("\n".join(trade_off_table(advice)))
+
+
+_PROBABILITY_NOTE = (
+    "Probabilities for log loss and calibration: a score-to-probability map "
+    "fitted on the other folds."
+)
+
+
+def _scored_how(args: DataArgs, at: datetime | None) -> str:
+    """How the leads were scored, for the reader of the figures."""
+    if args.path is None:
+        when = at.isoformat() if at is not None else "now"
+        return (
+            f"Scored by the engine at {when} from each lead's attributes and "
+            "stored events (intent rules count)."
+        )
+    return (
+        "Scored by the engine from the file's attributes only: a file has no "
+        "events, so intent rules give 0 (use --from-store to count them)."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -7,14 +7,20 @@ threshold from sales capacity or a target recall or precision.
 """
 
 from mql.learn.data import LeadData, field_name, from_frame, from_records, read_leads
-from mql.learn.evaluate import Evaluation, engine_scores, evaluate_model
+from mql.learn.evaluate import (
+    EngineScores,
+    Evaluation,
+    engine_scores,
+    evaluate_model,
+    evaluate_scores,
+)
 from mql.learn.leakage import LEAKY_AUC, Finding, find_leaks, guard
 from mql.learn.learner import CrossValidation, Options, Result, learn, split
 from mql.learn.metrics import Metrics, measure
 from mql.learn.public import RECIPES, bank_marketing, recipe, x_education
 from mql.learn.report import html_report, learn_html, learn_text, text_report
 from mql.learn.scorecard import DEFAULT_PDO, FEW_POSITIVES, Scorecard, learn_scorecard
-from mql.learn.stored import from_store
+from mql.learn.stored import evaluate_stored, from_store, stored_scores
 from mql.learn.threshold import Advice, Goal, Point, advise, trade_off
 from mql.learn.writer import ModelText, write_model
 
@@ -25,6 +31,7 @@ __all__ = [
     "RECIPES",
     "Advice",
     "CrossValidation",
+    "EngineScores",
     "Evaluation",
     "Finding",
     "Goal",
@@ -39,6 +46,8 @@ __all__ = [
     "bank_marketing",
     "engine_scores",
     "evaluate_model",
+    "evaluate_scores",
+    "evaluate_stored",
     "field_name",
     "find_leaks",
     "from_frame",
@@ -54,6 +63,7 @@ __all__ = [
     "read_leads",
     "recipe",
     "split",
+    "stored_scores",
     "text_report",
     "trade_off",
     "write_model",

@@ -95,13 +95,29 @@ def evaluate_model(
 ) -> Evaluation:
     """Every figure of a model on leads with a known outcome, with threshold advice.
 
-    The model scores the leads through the scoring engine; MQL decisions are the
-    engine's (threshold, minimum grade and disqualifiers). Probabilities for the
-    log loss and the calibration come from a score-to-probability map fitted on
-    the other folds (the model itself states none).
+    The model scores the leads' attributes through the scoring engine (a file
+    has no events: intent rules give 0); MQL decisions are the engine's
+    (threshold, minimum grade and disqualifiers).
     """
     result = engine_scores(model, data, at)
-    y = data.outcome
+    return evaluate_scores(model, data.outcome, result, goal=goal, name=name, seed=seed)
+
+
+def evaluate_scores(
+    model: Model,
+    y: Array,
+    result: EngineScores,
+    *,
+    goal: Goal | None = None,
+    name: str | None = None,
+    seed: int = 0,
+) -> Evaluation:
+    """Every figure of a model from the engine's scores and decisions for each lead.
+
+    Probabilities for the log loss and the calibration come from a
+    score-to-probability map fitted on the other folds (the model itself states
+    none).
+    """
     probabilities = cross_fitted_probabilities(result.scores, y, seed)
     metrics = measure(
         y, result.scores, probabilities, model.threshold, result.mql, seed=seed

@@ -4,7 +4,9 @@ The leads are split once (stratified, seeded) into a training part and a held-ou
 part. The model is learned on the training part, its threshold chosen there,
 and it is written as a model file. The held-out part then scores the written
 file through the scoring engine, beside the unrounded fit and the current
-model; cross-validation repeats the whole fit on other splits.
+model; cross-validation repeats the whole fit on other splits. With ``refit``
+the model is then learned again on every lead and that one is written: the
+figures remain those of the model learned on the training part.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Options:
     goal: Goal = field(default_factory=Goal)
     current: Model | None = None
     allow_leaky: bool = False
+    refit: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,13 @@ class CrossValidation:
 
 @dataclass(frozen=True)
 class Result:
-    """Everything ``mql learn`` found: the model, its proof and the advice."""
+    """Everything ``mql learn`` found: the model, its proof and the advice.
+
+    ``card`` and ``written`` are the model to write: the one learned on the
+    training part, or with ``refit`` the one learned again on every lead.
+    ``measured`` is the model file the held-out figures are for (the training
+    part's), the same as ``written`` unless refitted.
+    """
 
     card: Scorecard
     written: ModelText
@@ -89,6 +98,12 @@ class Result:
     warnings: tuple[str, ...]
     train_leads: int
     test_leads: int
+    measured: ModelText | None = None
+
+    @property
+    def refitted(self) -> bool:
+        """Whether the written model was learned again on every lead."""
+        return self.measured is not None and self.measured is not self.written
 
     def evaluation(self, name: str) -> Evaluation:
         """The held-out evaluation of one of the compared models."""
@@ -101,24 +116,13 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
     leaks = tuple(guard(data, options.allow_leaky))
     warnings = _small_data_warnings(data, options)
     train, test = split(data, options.test_share, options.seed)
-    card = learn_scorecard(
-        train,
-        pdo=options.pdo,
-        c=options.c,
-        current=_prior(train, options),
-        min_iv=options.min_iv,
-    )
-    train_scores = card.scores(train.frame)
-    advice = advise(train.outcome, train_scores, options.goal)
-    written = write_model(
-        card,
-        name=options.name,
-        threshold=int(np.floor(advice.threshold)),
-        learned_on=date.today(),
-        note=f"Threshold advice (on the training leads): {advice.reason}.",
-    )
+    card, advice, written = _learn_and_write(train, options, "the training leads")
     evaluations = _held_out(card, written, train, test, options)
     cv = cross_validate(data, options) if options.folds > 1 else None
+    measured = written
+    if options.refit:
+        card, advice, written = _learn_and_write(data, options, "every lead")
+        logger.info("refitted on all %d leads", len(data.outcome))
     return Result(
         card,
         written,
@@ -129,7 +133,31 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
         warnings,
         len(train.outcome),
         len(test.outcome),
+        measured,
     )
+
+
+def _learn_and_write(
+    data: LeadData, options: Options, which: str
+) -> tuple[Scorecard, Advice, ModelText]:
+    """Learn on some leads, advise the threshold on them, write the model file."""
+    card = learn_scorecard(
+        data,
+        pdo=options.pdo,
+        c=options.c,
+        current=_prior(data, options),
+        min_iv=options.min_iv,
+    )
+    advice = advise(data.outcome, card.scores(data.frame), options.goal)
+    written = write_model(
+        card,
+        name=options.name,
+        threshold=int(np.floor(advice.threshold)),
+        learned_on=date.today(),
+        note=f"Learned on {which} ({len(data.outcome)}). Threshold advice (on "
+        f"{which}): {advice.reason}.",
+    )
+    return card, advice, written
 
 
 def split(data: LeadData, test_share: float, seed: int) -> tuple[LeadData, LeadData]:

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    log_loss,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 #: Resamples for the bootstrap interval of ROC AUC.
 BOOTSTRAP_RESAMPLES = 200
@@ -23,6 +29,8 @@ CONFIDENCE = 0.95
 BANDS = 10
 #: Probabilities are kept this far from 0 and 1 for the log loss.
 EPSILON = 1e-12
+#: Points kept of the ROC and precision-recall curves (enough to draw them).
+CURVE_POINTS = 200
 
 Array = np.ndarray[Any, Any]
 
@@ -67,6 +75,8 @@ class Metrics:
     calibration: tuple[Band, ...]
     gains: tuple[Band, ...]
     at_threshold: AtThreshold | None
+    roc: tuple[tuple[float, float], ...] = ()
+    pr: tuple[tuple[float, float], ...] = ()
 
 
 def measure(
@@ -98,7 +108,28 @@ def measure(
         calibration=() if probabilities is None else calibration(y, probabilities),
         gains=gains(y, scores),
         at_threshold=at,
+        roc=roc_points(y, scores),
+        pr=pr_points(y, scores),
     )
+
+
+def roc_points(y: Array, scores: Array) -> tuple[tuple[float, float], ...]:
+    """The ROC curve as (false positive rate, true positive rate), thinned."""
+    fpr, tpr, _ = roc_curve(y, scores)
+    return _thin(fpr, tpr)
+
+
+def pr_points(y: Array, scores: Array) -> tuple[tuple[float, float], ...]:
+    """The precision-recall curve as (recall, precision), thinned."""
+    precision, recall, _ = precision_recall_curve(y, scores)
+    return _thin(recall[::-1], precision[::-1])
+
+
+def _thin(x: Array, y: Array) -> tuple[tuple[float, float], ...]:
+    """At most about CURVE_POINTS points of a curve, its ends kept."""
+    step = max(1, len(x) // CURVE_POINTS)
+    keep = sorted({*range(0, len(x), step), len(x) - 1})
+    return tuple((float(x[i]), float(y[i])) for i in keep)
 
 
 def at_threshold(y: Array, flags: Array, threshold: float) -> AtThreshold:

@@ -143,6 +143,9 @@ def html_report(
         *(f"<p class=note>{html.escape(n)}</p>" for n in notes),
         f"<p>{main.leads} leads, {main.converters} converted.</p>",
         _pre(metrics_table(evaluations)),
+        "<h2>ROC and precision-recall curves</h2>",
+        _img(_roc_plot(evaluations)),
+        _img(_pr_plot(evaluations, main)),
         "<h2>Gains and lift by decile</h2>",
         _img(_gains_plot(evaluations)),
         _pre(gains_table(main)),
@@ -183,7 +186,8 @@ def _img(figure: Figure) -> str:
     figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(figure)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+    alt = html.escape(figure.axes[0].get_title() or "plot") if figure.axes else "plot"
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
 def _gains_plot(evaluations: Sequence[Evaluation]) -> Figure:
@@ -199,6 +203,42 @@ def _gains_plot(evaluations: Sequence[Evaluation]) -> Figure:
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
     axes.set_xlabel("share of leads (best scores first)")
     axes.set_ylabel("share of converters found")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _roc_plot(evaluations: Sequence[Evaluation]) -> Figure:
+    figure, axes = plt.subplots(figsize=FIGURE_SIZE)
+    for ev in evaluations:
+        points = ev.metrics.roc
+        axes.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            label=f"{ev.name} (AUC {ev.metrics.roc_auc:.3f})",
+        )
+    axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
+    axes.set_xlabel("false positive rate (non-converters above the cut)")
+    axes.set_ylabel("true positive rate (recall)")
+    axes.set_title("ROC curve")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _pr_plot(evaluations: Sequence[Evaluation], main: Metrics) -> Figure:
+    figure, axes = plt.subplots(figsize=FIGURE_SIZE)
+    for ev in evaluations:
+        points = ev.metrics.pr
+        axes.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            label=f"{ev.name} (PR AUC {ev.metrics.pr_auc:.3f})",
+        )
+    base = main.converters / main.leads if main.leads else 0.0
+    axes.axhline(base, linestyle=":", color="grey", label="random")
+    axes.set_xlabel("recall")
+    axes.set_ylabel("precision")
+    axes.set_ylim(0, 1.02)
+    axes.set_title("Precision-recall curve")
     axes.legend(fontsize="small")
     return figure
 
@@ -243,10 +283,19 @@ def learn_notes(result: Result) -> list[str]:
     card = result.card
     notes = list(result.warnings)
     notes += [f"LEAKAGE kept on purpose: {f.field} ({f.reason})" for f in result.leaks]
-    notes.append(
-        f"Learned on {result.train_leads} leads, proven on {result.test_leads} "
-        "held-out leads scored by the scoring engine from the written model file."
-    )
+    if result.refitted:
+        notes.append(
+            f"The figures are those of the model learned on {result.train_leads} "
+            f"leads and proven on {result.test_leads} held-out leads (scored by the "
+            "scoring engine from its model file). The model written (--refit) was "
+            f"then learned again on all {result.train_leads + result.test_leads} "
+            "leads: it has no held-out figures of its own."
+        )
+    else:
+        notes.append(
+            f"Learned on {result.train_leads} leads, proven on {result.test_leads} "
+            "held-out leads scored by the scoring engine from the written model file."
+        )
     notes.append(
         f"Scale: {card.pdo:g} points double the odds; even odds at "
         f"{card.even_score:.0f} points."
@@ -257,9 +306,11 @@ def learn_notes(result: Result) -> list[str]:
             f"Cross-validated ROC AUC of the rounded points: {result.cv.mean:.4f} "
             f"+/- {result.cv.sd:.4f} over {len(result.cv.aucs)} folds ({folds})."
         )
+    which = "all the leads" if result.refitted else "the training leads"
     notes.append(
-        "The threshold advice and its trade-off table come from the training "
-        "leads; the held-out figures show what that threshold does on new leads."
+        f"The threshold advice and its trade-off table come from {which}; the "
+        "held-out figures show what the measured model's threshold does on new "
+        "leads."
     )
     if card.dropped:
         dropped = "; ".join(f"{name} ({why})" for name, why in card.dropped)

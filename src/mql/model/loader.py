@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import difflib
-import re
 import types
 import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from mql.errors import ModelError
 from mql.model.schema import Model
+from mql.yamlfile import YamlPath, line_of, read_yaml
 
 TEMPLATES = ("cpa", "law", "consulting", "hr")
 
-Path_ = tuple[str | int, ...]
+Path_ = YamlPath
+
+#: The fix for a model that is not YAML at all.
+_SYNTAX_HINT = (
+    "check indentation and quoting (quote values that contain ': ' or start with "
+    "'*' or '&')"
+)
 
 
 def load_model(path: str | Path) -> Model:
@@ -52,26 +57,19 @@ def parse_model(text: str, source: str = "<string>") -> Model:
     ...
     mql.errors.ModelError: <string>:3: threshhold: unknown key; did you mean ...
     """
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ModelError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}; check indentation "
-            "and quoting (quote values that contain ': ' or start with '*' or '&')",
-            source=source,
-            line=line,
-        ) from exc
-    if root is None:
+
+    def error(message: str, line: int | None) -> ModelError:
+        return ModelError(message, source=source, line=line)
+
+    document = read_yaml(text, error, syntax_hint=_SYNTAX_HINT)
+    if document.data is None:
         raise ModelError("the model is empty; start from `mql init`", source=source)
-    lines: dict[Path_, int] = {}
-    data = _to_python(root, (), lines, source)
+    data, lines = document.data, document.lines
     if not isinstance(data, dict):
         raise ModelError(
             "a model must be a mapping with name, threshold, groups, fit, intent",
             source=source,
-            line=root.start_mark.line + 1,
+            line=document.root_line,
         )
     try:
         return Model.model_validate(data)
@@ -95,56 +93,6 @@ def load_template(name: str) -> Model:
     return load_model(template_path(name))
 
 
-def _to_python(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str
-) -> Any:
-    """Turn a composed YAML node into Python data, remembering each path's line."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node)
-            if key in out:
-                raise ModelError(
-                    f"key {key!r} appears twice in the same mapping; keep one",
-                    source=source,
-                    line=key_node.start_mark.line + 1,
-                )
-            out[key] = _to_python(value_node, (*path, key), lines, source)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _to_python(item, (*path, i), lines, source)
-            for i, item in enumerate(node.value)
-        ]
-    return _scalar(node)
-
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_INT_TAG = "tag:yaml.org,2002:int"
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """A YAML value as YAML 1.2 reads it: ``NO`` and ``ON`` are text, ``012`` is 12.
-
-    PyYAML follows YAML 1.1, where yes/no/on/off are booleans (so the country code
-    NO and the province ON would silently become false and true), a leading zero
-    means octal and ``1:30`` is a number in base 60.
-    """
-    if isinstance(node, yaml.ScalarNode) and node.style is None:
-        text = node.value
-        if node.tag == _BOOL_TAG and text.lower() not in ("true", "false"):
-            return text
-        if node.tag == _INT_TAG and _LEADING_ZERO.fullmatch(text):
-            return int(text.replace("_", ""), 10)
-        if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in text:
-            return text
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
-
-
 def _model_error(
     exc: ValidationError, lines: dict[Path_, int], source: str, data: Any
 ) -> ModelError:
@@ -153,11 +101,7 @@ def _model_error(
     # A misspelt key also makes the right one "missing": report the misspelling.
     first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
     loc = _data_path(first, data)
-    line = None
-    for cut in range(len(loc), -1, -1):
-        if loc[:cut] in lines:
-            line = lines[loc[:cut]]
-            break
+    line = line_of(lines, loc)
     field = ".".join(str(p) for p in loc) or "model"
     more = len({_data_path(e, data) for e in errors}) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""

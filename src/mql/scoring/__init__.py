@@ -23,7 +23,7 @@ contract is docs/scoring.md; the batch engine implements the same numbers.
 
 from mql.errors import LateEventError, ScoringError
 from mql.scoring.account import AccountScore, account_rollup
-from mql.scoring.compiled import grade_of
+from mql.scoring.compiled import grade_of, read_properties
 from mql.scoring.conditions import all_match, as_number, as_text, is_missing, matches
 from mql.scoring.decay import (
     decay_factor,
@@ -77,6 +77,7 @@ __all__ = [
     "new_state",
     "period_seconds",
     "read",
+    "read_properties",
     "replay",
     "score",
     "with_attributes",

@@ -57,6 +57,7 @@ class Compiled:
     groups: tuple[GroupSpec, ...]
     by_id: Mapping[str, GroupSpec]
     by_type: Mapping[str, tuple[IntentRule, ...]]
+    properties: tuple[str, ...]
 
     def matching(self, event: Event) -> list[IntentRule]:
         """The intent rules an event matches, in model order."""
@@ -94,7 +95,27 @@ def _compile(model: Model) -> Compiled:
         groups=groups,
         by_id={g.id: g for g in groups},
         by_type={k: tuple(v) for k, v in by_type.items()},
+        properties=read_properties(model),
     )
+
+
+def read_properties(model: Model) -> tuple[str, ...]:
+    """The event properties a model reads (``where`` fields, ``once_per`` keys),
+    sorted by name: what tells copies of one event apart (docs/scoring.md).
+
+    >>> from mql.model import parse_model
+    >>> read_properties(parse_model('''
+    ... name: t
+    ... threshold: 50
+    ... groups: [{id: w}]
+    ... intent: [{id: a, event: v, where: {url: x}, points: 1, group: w,
+    ...           repeat: {once_per: asset}}]
+    ... '''))
+    ('asset', 'url')
+    """
+    names = {name for rule in model.intent for name in rule.where}
+    names |= {r.repeat.key for r in model.intent if r.repeat.key}
+    return tuple(sorted(names))
 
 
 def _group_spec(model: Model, group_id: str, index: int) -> GroupSpec:

@@ -152,7 +152,7 @@ def replay(
     """The state from a whole history: one event per id, taken in (at, id) order."""
     prepared = compiled(model)
     state = new_state(model, require_attributes(attributes, "replay"))
-    ordered = history(events, caller="replay")
+    ordered = history(events, caller="replay", properties=prepared.properties)
     for event in ordered:
         state = step(prepared, state, event)[0]
     logger.debug(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -64,31 +63,33 @@ class Event:
         """The event's place in the order events are taken: (at, id)."""
         return (self.at, self.id)
 
-    @property
-    def content(self) -> tuple[str, str]:
-        """What tells two copies of one id at one instant apart: (type, properties).
+    def content_key(self, properties: Sequence[str]) -> ContentKey:
+        """What tells two copies of one id at one instant apart, in sort order.
 
-        The properties as canonical JSON: keys sorted, no blanks, non-ASCII kept,
-        values that JSON cannot hold written as their ``str``. Of several copies
-        with the same id and ``at``, the one whose content sorts first is kept.
+        The type, then the value of each named property in the order given: a
+        missing value (absent or null) before any text, text (booleans as
+        ``true``/``false``, anything else as ``str``) in code-point order. Of
+        copies with the same id and ``at``, the one whose key sorts first is kept.
 
         >>> from datetime import datetime, timezone
         >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
-        >>> Event("e", "page_view", at, {"url": "/a", "n": 1}).content
-        ('page_view', '{"n":1,"url":"/a"}')
+        >>> Event("e", "page_view", at, {"url": "/a"}).content_key(["asset", "url"])
+        ('page_view', ((0, ''), (1, '/a')))
         """
-        return (self.type, canonical_json(self.properties))
+        values = tuple(_sort_text(self.properties.get(name)) for name in properties)
+        return (self.type, values)
 
 
-def canonical_json(properties: Mapping[str, Any]) -> str:
-    """Properties as one canonical JSON text (sorted keys, no blanks)."""
-    return json.dumps(
-        dict(properties),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
+#: (type, ((0, '') for a missing value or (1, text), one per property)).
+ContentKey = tuple[str, tuple[tuple[int, str], ...]]
+
+
+def _sort_text(value: Any) -> tuple[int, str]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool):
+        return (1, "true" if value else "false")
+    return (1, str(value))
 
 
 def require_event(event: Any, where: str) -> Event:
@@ -113,16 +114,21 @@ def require_attributes(attributes: Any, where: str) -> Mapping[str, Any]:
 
 
 def history(
-    events: Iterable[Event], at: datetime | None = None, caller: str = "history"
+    events: Iterable[Event],
+    at: datetime | None = None,
+    caller: str = "history",
+    properties: Sequence[str] | None = None,
 ) -> list[Event]:
     """Events in (at, id) order, one per id, none after ``at``.
 
     Of the copies of one id, the earliest is kept; of copies at the same instant,
-    the one whose ``content`` (type, then properties as canonical JSON) sorts
-    first, so the result does not depend on the order the copies arrived in.
+    the one whose ``content_key(properties)`` sorts first, so the result does not
+    depend on the order the copies arrived in. The engines pass the properties the
+    model reads (``read_properties``); left out, every property any of the copies
+    has counts, in name order.
     """
     checked = [require_event(e, caller) for e in events]
-    ordered = _content_order(sorted(checked, key=lambda e: e.key))
+    ordered = _content_order(sorted(checked, key=lambda e: e.key), properties)
     seen: set[str] = set()
     out: list[Event] = []
     for event in ordered:
@@ -134,14 +140,23 @@ def history(
     return out
 
 
-def _content_order(ordered: list[Event]) -> list[Event]:
-    """Copies with the same (at, id) put in content order (rare: JSON only then)."""
+def _content_order(
+    ordered: list[Event], properties: Sequence[str] | None
+) -> list[Event]:
+    """Copies with the same (at, id) put in content order; other events untouched."""
     out: list[Event] = []
     start = 0
     for index in range(1, len(ordered) + 1):
         if index < len(ordered) and ordered[index].key == ordered[start].key:
             continue
         run = ordered[start:index]
-        out.extend(sorted(run, key=lambda e: e.content) if len(run) > 1 else run)
+        if len(run) > 1:
+            names = (
+                properties
+                if properties is not None
+                else sorted({name for e in run for name in e.properties})
+            )
+            run = sorted(run, key=lambda e: e.content_key(names))
+        out.extend(run)
         start = index
     return out

@@ -32,7 +32,9 @@ class Entry:
 
     ``points`` are the raw points, ``factor`` the decay kept at the instant asked
     about, ``value`` what the entry adds to the score (cap and total-cap entries
-    are negative: what the cap took away; floor entries positive).
+    are negative: what the cap took away; floor entries positive). ``label`` is
+    the rule's (or, for cap and floor entries, the group's) ``label`` from the
+    model file, for people; None when the file gives none.
     """
 
     kind: EntryKind
@@ -44,6 +46,7 @@ class Entry:
     factor: float
     value: float
     note: str | None = None
+    label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as plain JSON types."""
@@ -58,6 +61,7 @@ class Entry:
             "factor": self.factor,
             "value": self.value,
             "note": self.note,
+            "label": self.label,
         }
 
 
@@ -104,17 +108,19 @@ def _explain(
     require_aware(at, f"{caller}: at")
     require_attributes(attributes, caller)
     prepared = compiled(model)
-    state, fired, activities = _walk(prepared, attributes, history(events, at, caller))
+    ordered = history(events, at, caller, prepared.properties)
+    state, fired, activities = _walk(prepared, attributes, ordered)
     entries = _fit_entries(model, state)
     intent = _intent_entries(prepared, fired, activities, at)
     clamped: dict[str, float] = {}
     for group in prepared.groups:
         own = [e for e in intent if e.group == group.id]
         entries.extend(own)
-        clamped[group.id] = _clamp_entry(group, own, entries)
+        label = model.group(group.id).label
+        clamped[group.id] = _clamp_entry(group, own, entries, label)
     entries.extend(_total_cap_entry(model, entries))
     if state.disqualified_reason is not None:
-        entries.append(_disqualifier_entry(state))
+        entries.append(_disqualifier_entry(model, state))
     total = math.fsum(e.value for e in entries)
     return Explanation(
         entries=tuple(entries),
@@ -141,9 +147,19 @@ def _walk(
 
 
 def _fit_entries(model: Model, state: LeadState) -> list[Entry]:
-    points = {r.id: r.points for r in model.fit}
+    rules = {r.id: r for r in model.fit}
     return [
-        Entry("fit", rule_id, None, None, None, points[rule_id], 1.0, points[rule_id])
+        Entry(
+            "fit",
+            rule_id,
+            None,
+            None,
+            None,
+            rules[rule_id].points,
+            1.0,
+            rules[rule_id].points,
+            label=rules[rule_id].label,
+        )
         for rule_id in state.fit_rules
     ]
 
@@ -171,6 +187,7 @@ def _intent_entries(
                 points,
                 factor,
                 points * factor,
+                label=item.rule.label,
             )
         )
     return entries
@@ -208,7 +225,9 @@ def _effective_suffixes(
     return out
 
 
-def _clamp_entry(group: GroupSpec, own: list[Entry], entries: list[Entry]) -> float:
+def _clamp_entry(
+    group: GroupSpec, own: list[Entry], entries: list[Entry], label: str | None
+) -> float:
     """Add the cap or floor entry of a group if one binds; return its clamped value."""
     raw = math.fsum(e.value for e in own)
     value = group.clamp(raw)
@@ -226,6 +245,7 @@ def _clamp_entry(group: GroupSpec, own: list[Entry], entries: list[Entry]) -> fl
                 1.0,
                 value - raw,
                 f"group {group.id} {kind} {limit:g} applied to {raw:.6g}",
+                label,
             )
         )
     return value
@@ -240,7 +260,8 @@ def _total_cap_entry(model: Model, entries: list[Entry]) -> list[Entry]:
     return [Entry("total_cap", None, None, None, None, 0.0, 1.0, cap - total, note)]
 
 
-def _disqualifier_entry(state: LeadState) -> Entry:
+def _disqualifier_entry(model: Model, state: LeadState) -> Entry:
+    labels = {d.id: d.label for d in model.disqualifiers}
     return Entry(
         "disqualifier",
         state.disqualifier,
@@ -251,6 +272,7 @@ def _disqualifier_entry(state: LeadState) -> Entry:
         1.0,
         0.0,
         f"disqualified: {state.disqualified_reason}",
+        labels.get(state.disqualifier or ""),
     )
 
 
