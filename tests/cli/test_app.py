@@ -49,6 +49,17 @@ def test_events_need_their_leads_imported_first(loaded: Cli, sample: Sample) -> 
     assert "duplicates" in result.stdout
 
 
+def test_an_events_import_says_how_many_leads_it_created(
+    cli: Cli, sample: Sample
+) -> None:
+    result = cli("import", "events", sample.events, "--mapping", sample.events_mapping)
+    assert result.exit_code == 0, result.output
+    assert "leads created " in result.stdout
+    assert "leads created 0" not in result.stdout
+    again = cli("import", "events", sample.events, "--mapping", sample.events_mapping)
+    assert "leads created 0" in again.stdout
+
+
 @pytest.fixture
 def bad_leads(tmp_path: Path, sample: Sample) -> Path:
     """The sample leads with one age that is not a number."""

@@ -81,6 +81,38 @@ def test_windows_1252_is_detected_with_a_note() -> None:
     assert "Declare encoding:" in source.notes[0]
 
 
+def test_western_text_is_read_as_windows_1252_not_central_european(
+    tmp_path: Path,
+) -> None:
+    # The detector finds cp1250 and cp1252 equally plausible for Western names;
+    # cp1250 would turn "ñ" into "ń" and "è" into "č", emails included.
+    path = tmp_path / "contacts.csv"
+    text = (
+        "email,name,company\n"
+        "zoe@cafe-creme.fr,Zoë Brontë,Café Crème\n"
+        "jose@pena.es,José Núñez,Señor Peña SL\n"
+        "bjorn@astrom.se,Björn Åström,Müller & Söhne\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    source = read_source(path, Mapping())
+    assert [row.values["company"] for row in source.rows] == [
+        "Café Crème",
+        "Señor Peña SL",
+        "Müller & Söhne",
+    ]
+    assert "read it as cp1252" in source.notes[0]
+
+
+def test_central_european_text_is_still_read_as_windows_1250(tmp_path: Path) -> None:
+    path = tmp_path / "kontakty.csv"
+    rows = "".join(
+        f"a{i}@firma.pl,Łukasz Wróbel,Zażółć gęślą jaźń\n" for i in range(20)
+    )
+    path.write_bytes(("email,name,company\n" + rows).encode("cp1250"))
+    source = read_source(path, Mapping())
+    assert source.rows[0].values["company"] == "Zażółć gęślą jaźń"
+
+
 def test_a_declared_encoding_is_used_without_a_note() -> None:
     source = read_source(MESSY / "windows_1252.csv", Mapping(encoding="cp1252"))
     assert source.rows[1].values["name"] == "Jürgen Müller"

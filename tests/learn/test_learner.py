@@ -15,6 +15,7 @@ from mql.model import Model
 pytestmark = pytest.mark.shared_data
 
 SMALL = 220  # leads: under the 100 converters that the warning needs
+REFIT_SAMPLE = 1000  # leads: enough converters to learn without the warning
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_the_shrunk_model_file_carries_the_scaled_current_rules(
 def test_refit_measures_the_split_model_and_writes_the_all_data_one(
     x_leads: LeadData,
 ) -> None:
-    sample = x_leads.subset(np.arange(2000))
+    sample = x_leads.subset(np.arange(REFIT_SAMPLE))
     plain = learn(sample, Options(folds=0))
     refit = learn(sample, Options(folds=0, refit=True))
     assert not plain.refitted

@@ -149,3 +149,28 @@ def test_a_store_without_outcomes_cannot_be_evaluated(
             evaluate_stored(empty, model, AFTER_LAST_CALL)
     finally:
         empty.close()
+
+
+def test_a_store_where_every_lead_converted_cannot_be_evaluated(
+    tmp_path: Path, model: Model
+) -> None:
+    from mql.store import leads
+
+    only = open_store(f"sqlite:///{tmp_path / 'only.db'}")
+    rows = [
+        {
+            "external_id": str(i),
+            "attributes": {"job": "student"},
+            "converted": True,
+            "created_at": AFTER_LAST_CALL,
+            "updated_at": AFTER_LAST_CALL,
+        }
+        for i in range(3)
+    ]
+    try:
+        with only.begin() as conn:
+            conn.execute(leads.insert(), rows)
+        with pytest.raises(InputError, match=r"every lead with a known outcome has"):
+            evaluate_stored(only, model, AFTER_LAST_CALL)
+    finally:
+        only.close()

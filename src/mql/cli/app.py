@@ -264,8 +264,12 @@ def _model_if_present(ctx: typer.Context) -> Model | None:
 
 def _finish_import(out: Console, report: ImportReport) -> None:
     counts = records.import_counts(report)
+    printed = {**counts}
+    if report.kind == "events":
+        # Events of leads not yet known create them: say how many.
+        printed["leads created"] = report.leads_created
     out.print(
-        ", ".join(f"{name} {value:,}" for name, value in counts.items()),
+        ", ".join(f"{name} {value:,}" for name, value in printed.items()),
         highlight=False,
     )
     for note in report.notes:

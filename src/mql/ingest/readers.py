@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from charset_normalizer import from_bytes
+from charset_normalizer import CharsetMatch, from_bytes
 
 from mql.errors import InputError
 from mql.ingest.mapping import Mapping
 
+#: The encoding chosen when the detector finds it as plausible as its best guess:
+#: the Windows code page of Western Europe and the Americas, which spreadsheets and
+#: CRMs there write. (Without this, Western text ties with cp1250 and "ñ" becomes "ń".)
+PREFERRED_ON_TIE = "cp1252"
 #: Delimiters recognised on the header line when none is declared.
 DELIMITERS = (",", ";", "\t", "|")
 #: The first line Excel writes to name a CSV file's delimiter, e.g. ``sep=;``.
@@ -103,7 +107,7 @@ def decode(data: bytes, declared: str | None, path: Path) -> tuple[str, list[str
         return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    best = _detect(data)
     if best is None:
         raise InputError(
             f"{path}: the file is not UTF-8 and its encoding cannot be detected; "
@@ -113,6 +117,22 @@ def decode(data: bytes, declared: str | None, path: Path) -> tuple[str, list[str
         f"{path.name} is not UTF-8; read it as {best.encoding} (detected). "
         "Declare encoding: in the mapping to be sure."
     ]
+
+
+def _detect(data: bytes) -> CharsetMatch | None:
+    """The detector's best guess, or cp1252 when that is exactly as plausible."""
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    for match in matches:
+        if (
+            match.encoding == PREFERRED_ON_TIE
+            and match.chaos == best.chaos
+            and match.coherence == best.coherence
+        ):
+            return match
+    return best
 
 
 def detect_delimiter(header: str) -> str:

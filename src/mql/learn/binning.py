@@ -91,7 +91,17 @@ class FeatureBins:
             if b.kind == "categories"
             for c in b.categories
         }
-        return np.array([self._index(v, lookup) for v in values], dtype=np.int_)
+        seen: dict[Any, int] = {}
+        out = np.empty(len(values), dtype=np.int_)
+        for row, value in enumerate(values):
+            key = _value_key(value)
+            if key is _UNHASHABLE:
+                out[row] = self._index(value, lookup)
+                continue
+            if key not in seen:
+                seen[key] = self._index(value, lookup)
+            out[row] = seen[key]
+        return out
 
     def _index(self, value: Any, lookup: dict[Key, int]) -> int:
         value = none_if_nan(value)
@@ -194,6 +204,20 @@ def _information_value(bins: Sequence[Bin], outcome: np.ndarray[Any, Any]) -> fl
         share_non = (b.count - b.events) / total_non
         iv += (share_events - share_non) * b.woe
     return iv
+
+
+#: The key of a value that cannot be a dictionary key (assigned without a cache).
+_UNHASHABLE = object()
+
+
+def _value_key(value: Any) -> Any:
+    """A cache key telling apart values the rules may tell apart (1 and "1")."""
+    value = none_if_nan(value)
+    try:
+        hash(value)
+    except TypeError:
+        return _UNHASHABLE
+    return (type(value).__name__, value)
 
 
 def none_if_nan(value: Any) -> Any:

@@ -28,6 +28,8 @@ TRADE_OFF_SHARES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 #: Plot size in inches and resolution: small enough to keep the page light.
 FIGURE_SIZE = (5.0, 3.6)
 DPI = 90
+#: Line styles of the compared models, so that curves lying on each other both show.
+LINE_STYLES = ("-", "--", "-.", (0, (1, 1)))
 
 
 def metrics_table(evaluations: Sequence[Evaluation]) -> list[str]:
@@ -209,11 +211,12 @@ def _gains_plot(evaluations: Sequence[Evaluation]) -> Figure:
 
 def _roc_plot(evaluations: Sequence[Evaluation]) -> Figure:
     figure, axes = plt.subplots(figsize=FIGURE_SIZE)
-    for ev in evaluations:
+    for i, ev in enumerate(evaluations):
         points = ev.metrics.roc
         axes.plot(
             [p[0] for p in points],
             [p[1] for p in points],
+            linestyle=LINE_STYLES[i % len(LINE_STYLES)],
             label=f"{ev.name} (AUC {ev.metrics.roc_auc:.3f})",
         )
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
@@ -226,11 +229,12 @@ def _roc_plot(evaluations: Sequence[Evaluation]) -> Figure:
 
 def _pr_plot(evaluations: Sequence[Evaluation], main: Metrics) -> Figure:
     figure, axes = plt.subplots(figsize=FIGURE_SIZE)
-    for ev in evaluations:
+    for i, ev in enumerate(evaluations):
         points = ev.metrics.pr
         axes.plot(
             [p[0] for p in points],
             [p[1] for p in points],
+            linestyle=LINE_STYLES[i % len(LINE_STYLES)],
             label=f"{ev.name} (PR AUC {ev.metrics.pr_auc:.3f})",
         )
     base = main.converters / main.leads if main.leads else 0.0

@@ -1,0 +1,79 @@
+"""The shared YAML reader: YAML 1.2 scalars, lines of every path, duplicate keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from mql.errors import ModelError
+from mql.model import Repeat, parse_model
+from mql.yamlfile import YamlProblem, line_of, read_yaml
+
+
+def test_yaml_1_1_surprises_are_read_as_yaml_1_2():
+    doc = read_yaml(
+        "country: NO\nprovince: ON\nanswer: yes\nzip: 01234\ntime: 1:30\n"
+        "flag: True\nquoted: 'off'\n",
+        YamlProblem,
+    )
+    assert doc.data == {
+        "country": "NO",
+        "province": "ON",
+        "answer": "yes",
+        "zip": 1234,
+        "time": "1:30",
+        "flag": True,
+        "quoted": "off",
+    }
+
+
+def test_every_path_has_its_line():
+    doc = read_yaml("a:\n  - x: 1\n    y: [2, 3]\nb: 4\n", YamlProblem)
+    assert doc.lines[("a",)] == 1
+    assert doc.lines[("a", 0, "y")] == 3
+    assert doc.line_of(("a", 0, "y", 1, "deeper")) == 3
+    assert doc.root_line == 1
+    assert line_of(doc.lines, ("nowhere",)) == 1
+
+
+def test_an_empty_document_has_no_data():
+    assert read_yaml("# nothing\n", YamlProblem).data is None
+
+
+def test_a_key_given_twice_is_refused_with_its_line():
+    with pytest.raises(YamlProblem, match=r"key 'a' appears twice") as info:
+        read_yaml("a: 1\nb: 2\na: 3\n", YamlProblem)
+    assert info.value.line == 3
+
+
+def test_text_that_is_not_yaml_goes_through_the_readers_error():
+    with pytest.raises(YamlProblem, match=r"^not valid YAML: .*; fix it") as info:
+        read_yaml("a: [1\n", YamlProblem, syntax_hint="fix it")
+    assert info.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("written", "mode", "key", "count"),
+    [
+        ("{mode: every}", "every", None, None),
+        ("{mode: once}", "once", None, None),
+        ("{mode: once_per, key: asset}", "once_per", "asset", None),
+        ("{mode: min_count, count: 3}", "min_count", None, 3),
+    ],
+)
+def test_repeat_long_form(written: str, mode: str, key: str | None, count: int | None):
+    m = parse_model(
+        "name: t\nthreshold: 50\ngroups: [{id: w}]\n"
+        f"intent: [{{id: a, event: v, points: 1, group: w, repeat: {written}}}]\n"
+    )
+    assert m.intent[0].repeat == Repeat(mode=mode, key=key, count=count)  # type: ignore[arg-type]
+
+
+def test_repeat_long_form_count_must_be_a_whole_number():
+    with pytest.raises(
+        ModelError, match=r"repeat\.count: Input should be a valid integer"
+    ):
+        parse_model(
+            "name: t\nthreshold: 50\ngroups: [{id: w}]\n"
+            "intent: [{id: a, event: v, points: 1, group: w,\n"
+            "          repeat: {mode: min_count, count: '3'}}]\n"
+        )
