@@ -14,13 +14,15 @@ from ibis.backends import BaseBackend
 from mql.batch import connect, rescore
 from mql.batch.store_io import score_rows
 from mql.model import Model
-from mql.scoring import LeadState, read, replay
+from mql.scoring import Event, LeadState, read, replay
 
 from ._support import (
     REL,
+    T0,
     Lead,
     assert_same,
     assert_same_state,
+    day,
     histories,
     models,
     tables,
@@ -93,3 +95,32 @@ def test_stored_rows_agree_with_per_lead_states(
         if want.last_activity is not None:
             read_back = read(m, want, want.last_activity)
             assert math.isclose(row["score"], read_back.score, rel_tol=REL, abs_tol=REL)
+
+
+@pytest.mark.postgres
+def test_postgres_reads_decay_far_below_the_smallest_double(postgres_url: str) -> None:
+    # 90% a day over 400 days: exp() underflows, which PostgreSQL treats as an error.
+    m = Model.model_validate(
+        {
+            "name": "steep",
+            "threshold": 20,
+            "decay": {"rate": 0.9, "period_days": 1.0, "grace_days": 2.0},
+            "groups": [{"id": "g0", "floor": -20}],
+            "intent": [
+                {"id": "r1", "event": "page_view", "points": 40, "group": "g0",
+                 "repeat": "every"},
+            ],
+        }
+    )  # fmt: skip
+    leads = [
+        Lead(
+            "L0", {}, [Event("e1", "page_view", T0), Event("e2", "page_view", day(400))]
+        ),
+        Lead("L1", {}, [Event("e3", "page_view", T0)]),
+    ]
+    backend = connect("postgres", postgres_url)
+    try:
+        for at in (day(401), day(500)):
+            _check(backend, m, leads, at)
+    finally:
+        backend.disconnect()

@@ -1,10 +1,15 @@
-"""The shared YAML reader: YAML 1.2 scalars, lines of every path, duplicate keys."""
+"""The shared YAML reader: YAML 1.2 scalars, lines of every path, duplicate keys;
+the model, import mapping and lifecycle configuration readers all use it."""
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
-from mql.errors import ModelError
+from mql.errors import InputError, ModelError
+from mql.ingest.mapping import parse_mapping
+from mql.lifecycle.config import parse_config
 from mql.model import Repeat, parse_model
 from mql.yamlfile import YamlProblem, line_of, read_yaml
 
@@ -77,3 +82,28 @@ def test_repeat_long_form_count_must_be_a_whole_number():
             "intent: [{id: a, event: v, points: 1, group: w,\n"
             "          repeat: {mode: min_count, count: '3'}}]\n"
         )
+
+
+def test_the_import_mapping_reads_yaml_1_2():
+    """yes/on are text for true_values (YAML 1.1 made them booleans, refused)."""
+    mapping = parse_mapping("true_values: [yes, on, y]\nfalse_values: [no, off, n]\n")
+    assert mapping.true_values == ("yes", "on", "y")
+    assert mapping.false_values == ("no", "off", "n")
+
+
+def test_the_import_mapping_refuses_a_key_given_twice():
+    with pytest.raises(
+        InputError, match=r"^m\.yaml:2: key 'timezone' appears twice in the same"
+    ):
+        parse_mapping("timezone: UTC\ntimezone: Europe/Oslo\n", source="m.yaml")
+
+
+def test_the_lifecycle_config_reads_yaml_1_2():
+    """09:00 is nine o'clock, not 540 (base 60) read as 00:09; NO is Norway."""
+    config = parse_config(
+        "owners: [{id: ana}]\nsla:\n  start: 08:30\n  end: 17:00\n"
+        "routing:\n  rules:\n    - name: nordic\n      when: {country: NO}\n"
+        "      owners: [ana]\n"
+    )
+    assert (config.sla.start, config.sla.end) == (time(8, 30), time(17, 0))
+    assert config.routing.rules[0].when["country"].equals == "NO"

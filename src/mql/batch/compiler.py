@@ -21,6 +21,8 @@ from mql.batch.layout import EVENT_CORE, LEAD_CORE, LEAD_KEY, column_map
 from mql.model.schema import GRADES, Decay, IntentRule, Model
 
 SECONDS_PER_DAY = 86_400.0
+#: exp(-700) is about 1e-304, still a normal double (the smallest is about 2e-308).
+MIN_EXPONENT = -700.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,15 @@ def flt(value: float) -> ir.FloatingValue:
     shortest text keeps the value and the type.
     """
     return ibis.literal(repr(float(value))).cast("float64")
+
+
+def decay_exp(exponent: ir.FloatingValue) -> ir.FloatingValue:
+    """exp() of a decay exponent, kept above MIN_EXPONENT.
+
+    PostgreSQL raises an error where exp() underflows; the others return 0. Below
+    the bound the factor is under 1e-304 on every engine, which no score can see.
+    """
+    return ibis.greatest(exponent, flt(MIN_EXPONENT)).exp()
 
 
 def group_columns(group_id: str) -> tuple[str, str, str]:
@@ -204,7 +215,7 @@ def _weights(
     if all(p.grace == 0 for p in params):
         until = acts["_last"] if at_last else flt(at)
         return acts.mutate(
-            **{names[p]: (flt(-p.lam) * (until - acts["ts"])).exp() for p in params}
+            **{names[p]: decay_exp(flt(-p.lam) * (until - acts["ts"])) for p in params}
         ), names
     previous = acts["ts"].lag().over(_window(acts))
     acts = acts.mutate(_gap=(acts["ts"] - previous).fill_null(flt(0.0)))
@@ -223,7 +234,7 @@ def _weights(
         since = flt(p.lam) * ibis.greatest(
             flt(at) - acts["_last"] - flt(p.grace), flt(0.0)
         )
-        logs[names[p]] = (running - total - (flt(0.0) if at_last else since)).exp()
+        logs[names[p]] = decay_exp(running - total - (flt(0.0) if at_last else since))
     return acts.mutate(**logs), names
 
 
@@ -246,11 +257,13 @@ def event_state(
     weights = {g.id: weight_of[params[g.id]] for g in model.groups}
     firsts = _firsts(model, at_last)
     parts = [_every_rows(model, acts, weights, firsts)]
-    parts += [
-        _repeat_rows(model, k, rule, acts, weights, firsts)
-        for k, rule in enumerate(model.intent)
-        if rule.repeat.mode != "every" and k not in firsts
-    ]
+    for k, rule in enumerate(model.intent):
+        if rule.repeat.mode == "every" or k in firsts:
+            continue
+        if rule.repeat.mode == "once_per" and _memoryless(model, at_last):
+            parts.append(_first_per_key_rows(model, k, rule, acts, at, firsts))
+        else:
+            parts.append(_repeat_rows(model, k, rule, acts, weights, firsts))
     rows = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
     aggs: dict[str, ir.Value] = {
         "last_ts": rows["ts"].max(),
@@ -265,16 +278,48 @@ def event_state(
     return _add_firsts(model, state, firsts, at) if firsts else state
 
 
+def _memoryless(model: Model, at_last: bool) -> bool:
+    """Whether a point's decay at ``at`` depends on its own time alone (no grace,
+    read at one instant for all leads)."""
+    return not at_last and all(p.grace == 0 for p in decay_params(model).values())
+
+
 def _firsts(model: Model, at_last: bool) -> list[int]:
     """The ``once`` rules scored from the time of their first match alone.
 
-    Without grace a point's decay depends only on its own time, so a once rule
-    needs the first match's time (a min in the group-by), not a ranking window.
+    When decay is memoryless a once rule needs the first match's time (a min in
+    the final group-by), not a ranking window.
     """
-    params = decay_params(model).values()
-    if at_last or any(p.grace > 0 for p in params):
+    if not _memoryless(model, at_last):
         return []
     return [k for k, r in enumerate(model.intent) if r.repeat.mode == "once"]
+
+
+def _first_per_key_rows(
+    model: Model,
+    k: int,
+    rule: IntentRule,
+    acts: ir.Table,
+    at: float,
+    firsts: list[int],
+) -> ir.Table:
+    """A once_per rule's points from the first match of each (lead, key): a
+    group-by, where the general path ranks the matches with a window."""
+    key = f"key{k}"
+    matched = acts.filter(acts[f"m{k}"] & acts[key].notnull())
+    first = matched.group_by([LEAD_KEY, key]).aggregate(ts=matched["ts"].min())
+    params = decay_params(model)
+    weights = {
+        g.id: decay_exp(flt(-params[g.id].lam) * (flt(at) - first["ts"]))
+        for g in model.groups
+    }
+    return first.select(
+        LEAD_KEY,
+        "ts",
+        act=ibis.literal(0),
+        **_contribution(model, [(rule, ibis.literal(True))], weights),
+        **{f"first{j}": ibis.null("float64") for j in firsts},
+    )
 
 
 def _add_firsts(
@@ -291,7 +336,7 @@ def _add_firsts(
             if rule.group != group.id or rule.points == 0:
                 continue
             if rule.points > 0:
-                decayed = flt(rule.points) * (flt(-lam) * (flt(at) - first)).exp()
+                decayed = flt(rule.points) * decay_exp(flt(-lam) * (flt(at) - first))
                 pos = pos + ibis.ifelse(first.notnull(), decayed, flt(0.0))
             else:
                 neg = neg + ibis.ifelse(first.notnull(), flt(rule.points), flt(0.0))

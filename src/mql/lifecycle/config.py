@@ -100,6 +100,14 @@ class Sla(_Strict):
             raise ValueError(f"unknown day names {unknown}; use {', '.join(DAY_NAMES)}")
         return tuple(d.lower() for d in days)
 
+    @model_validator(mode="after")
+    def _valid_calendar(self) -> Sla:
+        try:
+            self.calendar()
+        except LifecycleError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     def calendar(self) -> BusinessCalendar:
         """The business calendar this SLA counts in."""
         return BusinessCalendar(
@@ -261,7 +269,14 @@ def _to_python(
             _to_python(item, (*path, i), lines, source)
             for i, item in enumerate(node.value)
         ]
-    return yaml.safe_load(yaml.serialize(node))
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except (yaml.YAMLError, ValueError) as exc:
+        field = ".".join(str(p) for p in path) or "configuration"
+        raise LifecycleError(
+            f"{source}:{node.start_mark.line + 1}: {field}: {node.value!r} is not a "
+            f"valid value ({exc}); write dates as YYYY-MM-DD"
+        ) from None
 
 
 def _config_error(

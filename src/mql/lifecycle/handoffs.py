@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from mql.errors import LifecycleError
 from mql.lifecycle.calendar import add_business_hours
 from mql.lifecycle.config import LifecycleConfig
-from mql.lifecycle.leads import lead_info
+from mql.lifecycle.leads import MAX_ID, lead_info
 from mql.lifecycle.outbox import _plain, enqueue
 from mql.lifecycle.records import Actor, Snapshot, as_utc
 from mql.lifecycle.routing import OwnerLoad, RoutingDecision, choose_owner
@@ -89,6 +89,8 @@ def get_handoff(conn: Connection, handoff_id: int) -> Handoff:
         conn.execute(sa.select(handoffs).where(handoffs.c.id == handoff_id))
         .mappings()
         .first()
+        if 0 < handoff_id <= MAX_ID
+        else None
     )
     if row is None:
         raise LifecycleError(

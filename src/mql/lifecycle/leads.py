@@ -53,25 +53,41 @@ class LeadInfo:
         }
 
 
+#: The prefix naming a lead by its internal id, as `mql explain id:N` does.
+_ID_PREFIX = "id:"
+#: The largest id the integer id columns hold (PostgreSQL ``integer``).
+MAX_ID = 2**31 - 1
+
+
 def resolve_lead(conn: Connection, ref: str | int) -> int:
     """The id of the lead named by its id, email or external id."""
     text = str(ref).strip()
-    conditions: list[sa.ColumnElement[bool]] = [
-        sa.func.lower(leads.c.email) == text.casefold(),
-        leads.c.external_id == text,
-    ]
+    number = text[len(_ID_PREFIX) :] if text.casefold().startswith(_ID_PREFIX) else ""
+    if number.isdigit():
+        conditions: list[sa.ColumnElement[bool]] = [_id_is(number)]
+    else:
+        conditions = [
+            sa.func.lower(leads.c.email) == text.casefold(),
+            leads.c.external_id == text,
+        ]
     if text.isdigit():
-        conditions.insert(0, leads.c.id == int(text))
+        conditions.insert(0, _id_is(text))
     rows = conn.execute(sa.select(leads.c.id).where(sa.or_(*conditions))).all()
     ids = sorted({int(row.id) for row in rows})
     if not ids:
         raise LifecycleError(
-            f"no lead {text!r}: give a lead id, email or external id "
-            "(see `mql leads` for the list)"
+            f"no lead {text!r}: give a lead id (or id:N), email or external id "
+            "(`mql handoffs list` shows the leads handed off)"
         )
     if len(ids) > 1 and text.isdigit():
         return int(text)
     return ids[0]
+
+
+def _id_is(digits: str) -> sa.ColumnElement[bool]:
+    """``leads.id == digits``, or false when no id column could hold the number."""
+    value = int(digits)
+    return leads.c.id == value if value <= MAX_ID else sa.false()
 
 
 #: Where :func:`lead_info` keeps what it read during the current transaction.

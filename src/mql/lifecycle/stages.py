@@ -127,7 +127,8 @@ def check_move(source: Stage, target: Stage, reason: str | None) -> MoveKind:
     """The move's kind, or a LifecycleError saying why it may not happen as asked."""
     kind = classify_move(source, target)
     if needs_reason(source, target) and not (reason and reason.strip()):
-        natural = ", ".join(sorted(NATURAL_MOVES[source])) or "none"
+        free = NATURAL_MOVES[source] - REASON_REQUIRED
+        natural = ", ".join(sorted(free)) or "none"
         raise LifecycleError(
             f"moving {source} -> {target} is a {kind} move and needs a reason "
             f"(--reason TEXT); moves from {source} without a reason: {natural}"
