@@ -29,7 +29,7 @@ from mql.ingest import importer
 from mql.ingest.identity import normalise_email, registered_domain
 from mql.ingest.importer import ImportReport, ProgressCallback
 from mql.ingest.mapping import Mapping
-from mql.ingest.quarantine import QuarantineRow, list_quarantine
+from mql.ingest.quarantine import QuarantineRow, clear_quarantine, list_quarantine
 from mql.model.schema import Model
 from mql.scoring import (
     Event,
@@ -53,11 +53,14 @@ __all__ = [
     "ImportReport",
     "LeadExplanation",
     "LeadScoreRow",
+    "MissingAttribute",
     "QuarantineRow",
+    "clear_quarantine",
     "explain_lead",
     "import_events",
     "import_leads",
     "list_quarantine",
+    "missing_attributes",
     "model_fingerprint",
     "mqls",
     "open_workspace",
@@ -69,6 +72,8 @@ __all__ = [
 #: The stored read of a lead without activity: its score does not move with time,
 #: so a read at any instant holds for every instant.
 NO_ACTIVITY_AS_OF = datetime(1970, 1, 1, tzinfo=UTC)
+#: The prefix of an account's fields among a lead's attributes.
+ACCOUNT_PREFIX = "account."
 #: Prefix of an explicit internal lead id in a lead reference ("id:42").
 INTERNAL_ID_PREFIX = "id:"
 
@@ -461,3 +466,109 @@ def _aware(at: datetime | None) -> datetime:
 
 def _load_leads(conn: Any, ids: Collection[int] | None = None) -> dict[int, LeadInput]:
     return reads.load_leads(conn, ids, email_domain=registered_domain)
+
+
+# -- attributes the model reads but no lead has ------------------------------------
+
+#: Near matches named per missing attribute.
+MAX_NEAR_MATCHES = 3
+#: The least rapidfuzz similarity (0-100) for a stored name to be a near match.
+NEAR_MATCH_SCORE = 80.0
+
+
+@dataclass(frozen=True)
+class MissingAttribute:
+    """An attribute that fit rules or disqualifiers read but that no lead has."""
+
+    name: str
+    rules: tuple[str, ...]
+    near: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        """One line saying what is missing and which mapping line would fix it."""
+        rules = ", ".join(self.rules)
+        text = (
+            f"the model reads attribute {self.name!r} (rules: {rules}) but no "
+            "stored lead has it, so these rules never hold"
+        )
+        if not self.near:
+            return f"{text}; check the name, or map a column to it under extra:"
+        near = ", ".join(repr(n) for n in self.near)
+        column = self.near[0].removeprefix(ACCOUNT_PREFIX)
+        return (
+            f"{text}; the leads have {near}: to read it, add `{self.name}: {column}` "
+            "under extra: in the leads mapping and import the file again (or rename "
+            "the attribute in the model)"
+        )
+
+
+def missing_attributes(store: Store, model: Model) -> list[MissingAttribute]:
+    """Attributes the model's fit rules and disqualifiers read that no stored lead
+    has, with near matches among the stored names (empty when there are no leads)."""
+    wanted = _attributes_read(model)
+    if not wanted:
+        return []
+    with store.engine.connect() as conn:
+        stored = _stored_attribute_names(conn)
+    if stored is None:
+        return []
+    return [
+        MissingAttribute(name, tuple(rules), _near(name, stored))
+        for name, rules in sorted(wanted.items())
+        if name not in stored
+    ]
+
+
+def _attributes_read(model: Model) -> dict[str, list[str]]:
+    """Each attribute the fit rules and disqualifiers read, with their rule ids."""
+    read_by: dict[str, list[str]] = {}
+    for rule in (*model.fit, *model.disqualifiers):
+        for name in rule.when:
+            read_by.setdefault(name, []).append(rule.id)
+    return read_by
+
+
+def _stored_attribute_names(conn: Any) -> set[str] | None:
+    """Every attribute name some stored lead has, or None when there are none."""
+    import sqlalchemy as sa
+
+    from mql.store.tables import accounts, leads
+
+    query = sa.select(
+        leads.c.email,
+        leads.c.attributes,
+        leads.c.first_source,
+        leads.c.referral_source,
+        accounts.c.domain.label("account_domain"),
+        accounts.c.name.label("account_name"),
+        accounts.c.attributes.label("account_attributes"),
+    ).select_from(leads.outerjoin(accounts, leads.c.account_id == accounts.c.id))
+    names: set[str] = set()
+    any_lead = False
+    for row in conn.execute(query):
+        any_lead = True
+        names.update(reads.flat_attributes(row))
+        if row.email:
+            names.add("email_domain")
+    return names if any_lead else None
+
+
+def _near(name: str, stored: set[str]) -> tuple[str, ...]:
+    """Stored names equal to ``name`` but for case and punctuation, then the most
+    similar ones by rapidfuzz."""
+    from rapidfuzz import fuzz, process, utils
+
+    def folded(text: str) -> str:
+        return "".join(c for c in text.lower() if c.isalnum())
+
+    same = sorted(n for n in stored if folded(n) == folded(name))
+    similar = process.extract(
+        name,
+        sorted(stored - set(same)),
+        scorer=fuzz.ratio,
+        processor=utils.default_process,
+        score_cutoff=NEAR_MATCH_SCORE,
+        limit=MAX_NEAR_MATCHES,
+    )
+    return tuple([*same, *(match for match, _, _ in similar)][:MAX_NEAR_MATCHES])

@@ -87,3 +87,17 @@ def loaded(cli: Cli, sample: Sample) -> Cli:
         result = cli("import", kind, path, "--mapping", mapping)
         assert result.exit_code == 0, result.output
     return cli
+
+
+@pytest.fixture
+def bad_leads(tmp_path: Path, sample: Sample) -> Path:
+    """The sample leads with one age that is not a number."""
+    with sample.leads.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[2]["age"] = "forty"
+    path = tmp_path / "bad.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -60,20 +60,6 @@ def test_an_events_import_says_how_many_leads_it_created(
     assert "leads created 0" in again.stdout
 
 
-@pytest.fixture
-def bad_leads(tmp_path: Path, sample: Sample) -> Path:
-    """The sample leads with one age that is not a number."""
-    with sample.leads.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[2]["age"] = "forty"
-    path = tmp_path / "bad.csv"
-    with path.open("w", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def test_a_bad_row_goes_to_quarantine_and_the_rest_is_imported(
     cli: Cli, sample: Sample, bad_leads: Path
 ) -> None:

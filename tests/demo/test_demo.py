@@ -35,9 +35,6 @@ BANK_CONTACTS = 45_211
 BANK_SUBSCRIBERS = 5_289
 #: Calendar months with calls (September 2008 has none).
 MONTHS_WITH_CALLS = 30
-#: The demo takes about 20 s on a quiet two-core machine; this bound tolerates a CI
-#: machine shared with other jobs and still catches a pathological slowdown.
-MAX_SECONDS = 120
 TOP = 5
 
 
@@ -89,10 +86,6 @@ def test_the_top_mqls_are_mqls_with_reasons(
         assert row["reasons"]
         assert sum(r["value"] for r in row["reasons"]) <= row["score"] + 1e-9
     assert [r["score"] for r in top] == sorted((r["score"] for r in top), reverse=True)
-
-
-def test_it_runs_in_bounded_time(demo_run: tuple[Path, dict[str, Any]]) -> None:
-    assert demo_run[1]["seconds"] < MAX_SECONDS
 
 
 def test_the_batch_engine_agrees_on_who_is_an_mql(

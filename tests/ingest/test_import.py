@@ -157,7 +157,8 @@ def test_naive_times_without_a_zone_stop_the_file_and_write_nothing(
     with pytest.raises(
         InputError,
         match=r"naive_events.csv:2: field 'at' \(column 'at'\): '2024-03-05 14:30' "
-        r"has no time zone and the mapping declares none; add `timezone: UTC`",
+        r"has no time zone and no mapping declares one; write a mapping file with "
+        r"the line `timezone: UTC` .* and pass it with --mapping FILE",
     ):
         import_events(store, MESSY / "naive_events.csv")
     assert (

@@ -185,7 +185,7 @@ def test_parquet_rows_are_numbered(tmp_path: Path) -> None:
 
 
 def test_an_unknown_suffix_says_how_to_declare_the_format(tmp_path: Path) -> None:
-    path = tmp_path / "leads.xlsx"
+    path = tmp_path / "leads.numbersx"
     path.write_bytes(b"")
     with pytest.raises(InputError, match=r"cannot tell the format from the suffix"):
         read_source(path, Mapping())

@@ -133,3 +133,13 @@ def set_score(
     with store.begin() as conn:
         conn.execute(sa.delete(lead_scores).where(lead_scores.c.lead_id == lead_id))
         conn.execute(sa.insert(lead_scores).values(**values))
+
+
+def to_sal(lifecycle: Lifecycle, lead: int, at: datetime) -> None:
+    """Take a lead to SAL the only way there is: mql, approval, acceptance."""
+    from mql.lifecycle import Actor
+
+    lifecycle.move(lead, "mql", Actor("maria"), reason="asked for a call", at=at)
+    (handoff,) = [h for h in lifecycle.handoffs("pending") if h.lead_id == lead]
+    approved = lifecycle.approve(handoff.id, Actor("maria"), at=at)
+    lifecycle.accept(lead, Actor(approved.owner or "nobody"), at=at)

@@ -33,7 +33,7 @@ def test_complete_bant_is_accepted() -> None:
         ({"budget": 0}, r"budget: Input should be greater than 0 \(got 0\)"),
         ({"authority": ""}, r"authority: String should have at least 2 characters"),
         ({"timeline": "soon"}, r"timeline: Input should be a valid date"),
-        ({"currency": "usd"}, r"currency: String should match pattern"),
+        ({"currency": "us dollars"}, r"currency: String should match pattern"),
         ({"timeline": "2026-01-01"}, r"timeline 2026-01-01 is before today"),
         ({"timeline": "2031-01-01"}, r"more than 1095 days away"),
     ],
@@ -56,3 +56,11 @@ def test_opportunity_needs_value_and_close() -> None:
     assert opp.value == 18000
     with pytest.raises(LifecycleError, match=r"value: Input should be greater than 0"):
         Opportunity.parse({"value": -1, "expected_close": "2027-01-15"}, TODAY)
+
+
+def test_a_lowercase_currency_is_read_as_upper_case() -> None:
+    assert Bant.parse({**GOOD, "currency": " eur "}, today=TODAY).currency == "EUR"
+    opp = Opportunity.parse(
+        {"value": 1, "expected_close": "2027-01-15", "currency": "gbp"}, TODAY
+    )
+    assert opp.currency == "GBP"

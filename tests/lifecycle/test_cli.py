@@ -180,17 +180,9 @@ def test_reject_decline_lost_and_the_outbox_commands(db: str, tmp_path: Path) ->
         "--at",
         "2026-12-01T12:00",
     )
-    run(
-        "move",
-        "1",
-        "sal",
-        "--reason",
-        "called us back",
-        "--by",
-        "ana",
-        "--at",
-        "2026-12-02",
-    )
+    run("move", "1", "mql", "--reason", "called us back", "--at", "2026-12-02")
+    run("handoffs", "approve", "2", "--at", "2026-12-02", "--config", str(config))
+    run("accept", "1", "--by", "ana", "--at", "2026-12-02", "--config", str(config))
     assert "sal -> recycled" in run(
         "lost", "1", "--reason", "budget cut", "--by", "ana", "--at", "2026-12-03"
     )

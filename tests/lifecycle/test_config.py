@@ -33,7 +33,8 @@ def test_the_example_configuration_loads() -> None:
         (
             "owners: [{id: ana}]\nrouting:\n  rules:\n    - name: r\n"
             "      when: {a: 1}\n      owners: [zed]\n",
-            r"x.yaml:1: configuration: routing rule 'r' names unknown owners \['zed'\]",
+            r"^x.yaml:6: routing.rules.0.owners.0: routing rule 'r' names unknown "
+            r"owner 'zed'; declare it under owners: \(known: \['ana'\]\)$",
         ),
         ("sla:\n  days: [mon, funday]\n", r"x.yaml:2: sla.days: unknown day names"),
         (

@@ -67,7 +67,8 @@ class Clock:
 
 def _setup(store: Store, url: str) -> tuple[Dispatcher, Clock]:
     config = parse_config(
-        f"webhooks:\n  - {{name: crm, url: '{url}', secret: {SECRET}}}\n"
+        f"webhooks:\n  - {{name: crm, url: '{url}', secret: {SECRET}, "
+        "kinds: [lead.stage_changed]}\n"
         "dispatch: {max_attempts: 3, backoff_base_seconds: 10}\n"
     )
     lifecycle = Lifecycle(store, config)

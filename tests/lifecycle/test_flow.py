@@ -13,7 +13,7 @@ from mql.lifecycle.config import parse_config
 from mql.lifecycle.stages import MoveKind, Stage
 from mql.store.lifecycle_tables import handoffs, outbox_messages
 
-from .conftest import CONFIG, T0, add_account, add_lead, set_score
+from .conftest import CONFIG, T0, add_account, add_lead, set_score, to_sal
 
 ANA = Actor("ana")
 APPROVER = Actor("marketing.lead")
@@ -159,7 +159,7 @@ def test_reject_needs_a_reason_and_recycles(lifecycle: Lifecycle) -> None:
 def test_accepting_before_approval_is_refused(lifecycle: Lifecycle) -> None:
     lead = _mql(lifecycle, "a@x.example")
     lifecycle.sync(T0)
-    with pytest.raises(LifecycleError, match="it is pending, and only a approved"):
+    with pytest.raises(LifecycleError, match="it is pending, and only an approved handoff"):
         lifecycle.accept(lead, ANA, at=T0)
 
 
@@ -206,8 +206,11 @@ def test_skips_need_a_reason_and_guarded_stages_their_details(
     lifecycle: Lifecycle,
 ) -> None:
     lead = add_lead(lifecycle.store, "a@x.example")
-    with pytest.raises(LifecycleError, match="lead -> sal is a skip move and needs"):
-        lifecycle.move(lead, "sal", ANA, at=T0)
+    lifecycle.move(lead, "subscriber", ANA, reason="newsletter only", at=T0)
+    with pytest.raises(
+        LifecycleError, match="subscriber -> mql is a skip move and needs"
+    ):
+        lifecycle.move(lead, "mql", ANA, at=T0)
     with pytest.raises(
         LifecycleError, match=r"moving to sql needs BANT \(`mql bant`\)"
     ):
@@ -215,9 +218,10 @@ def test_skips_need_a_reason_and_guarded_stages_their_details(
     with pytest.raises(LifecycleError, match="'won' is not a lifecycle stage"):
         lifecycle.move(lead, "won", ANA, at=T0)
     moved = lifecycle.move(
-        lead, "sal", ANA, reason="partner referral, met already", at=T0
+        lead, "mql", ANA, reason="partner referral, met already", at=T0
     )
     assert moved.kind is MoveKind.SKIP
+    to_sal_from_mql(lifecycle, lead)
     with pytest.raises(
         LifecycleError, match=r"BANT is not valid: budget: Field required"
     ):
@@ -293,7 +297,7 @@ def test_an_imported_stage_is_where_the_lead_starts(lifecycle: Lifecycle) -> Non
 
 def test_lost_work_is_recycled_with_the_reason(lifecycle: Lifecycle) -> None:
     lead = add_lead(lifecycle.store, "l@x.example")
-    lifecycle.move(lead, "sal", ANA, reason="walk-in", at=T0)
+    to_sal(lifecycle, lead, T0)
     with pytest.raises(LifecycleError, match="lead 1 is in stage sal; only"):
         lifecycle.win(lead, "x", ANA, at=T0)  # win only from opportunity
     lost = lifecycle.lose(lead, "chose a larger firm", ANA, at=T0 + timedelta(days=1))
@@ -325,3 +329,10 @@ def test_the_service_loop_sleeps_until_the_next_due_instant(
     assert slept[0] == 30 * 3600  # until the MQL lapses
     assert lifecycle.handoffs()[0].status == "lapsed"  # applied on the second round
     assert slept[1] == 86_400 * 7  # nothing due: the longest sleep
+
+
+def to_sal_from_mql(lifecycle: Lifecycle, lead: int) -> None:
+    """Approve and accept the pending handoff of a lead in mql."""
+    (handoff,) = lifecycle.handoffs("pending")
+    approved = lifecycle.approve(handoff.id, APPROVER, at=T0)
+    lifecycle.accept(lead, Actor(approved.owner or ""), at=T0)

@@ -1,7 +1,8 @@
 """The funnel on real data: Olist's MQLs of February 2018 and the deals they closed.
 
 Each MQL enters stage mql at its first contact; a closed deal moves it on at its won
-date (stage sal stands for "closed" here: the data has nothing in between). The funnel's
+date, through an approved and accepted handoff (stage sal stands for "closed"
+here: the data has nothing in between). The funnel's
 conversion and median days must equal what pandas computes from the CSV files.
 """
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from mql.lifecycle import Actor, Lifecycle, funnel
+from mql.lifecycle import Actor, Lifecycle, funnel, parse_config
 from mql.lifecycle.stages import Stage
 from mql.store import open_store
 from mql.store.tables import leads
@@ -39,7 +40,8 @@ def test_funnel_matches_the_data(shared_data: Path) -> None:
 
     # In memory: a thousand small transactions, none of them waiting on a disk.
     store = open_store("sqlite://")
-    lifecycle = Lifecycle(store)
+    sales_desk = "owners: [{id: sales, capacity: 100000}]"
+    lifecycle = Lifecycle(store, parse_config(sales_desk, source="sales.yaml"))
     marketing, sales = Actor("olist:marketing"), Actor("olist:sales")
     rows = list(joined.itertuples())
     with store.begin() as conn:
@@ -64,12 +66,10 @@ def test_funnel_matches_the_data(shared_data: Path) -> None:
         contact = r.first_contact_date.to_pydatetime().replace(tzinfo=UTC)
         lifecycle.move(r.mql_id, "mql", marketing, at=contact)
         if pd.notna(r.won_date):
-            lifecycle.move(
-                r.mql_id,
-                "sal",
-                sales,
-                at=r.won_date.to_pydatetime().replace(tzinfo=UTC),
-            )
+            won_at = r.won_date.to_pydatetime().replace(tzinfo=UTC)
+            (handoff,) = lifecycle.handoffs("pending", lead=r.mql_id)
+            lifecycle.approve(handoff.id, sales, at=won_at)
+            lifecycle.accept(r.mql_id, sales, at=won_at)
 
     with store.begin() as conn:
         lines = {line.stage: line for line in funnel(conn)}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from mql.errors import LifecycleError
-from mql.lifecycle import Lifecycle, parse_config
+from mql.lifecycle import Actor, Lifecycle, parse_config
 from mql.lifecycle.stages import Stage, check_move
 
-from .conftest import add_lead
+from .conftest import T0, add_lead, set_score
 
 
 def test_a_refused_exit_does_not_list_itself_as_a_move_without_reason() -> None:
@@ -84,3 +86,42 @@ def test_an_impossible_holiday_names_its_line_instead_of_crashing() -> None:
         r"\(month must be in 1\.\.12\); write dates as YYYY-MM-DD",
     ):
         parse_config(text, source="x.yaml")
+
+
+def _pending(lifecycle: Lifecycle) -> tuple[int, int]:
+    lead = add_lead(lifecycle.store, "cfo@acme.example")
+    set_score(
+        lifecycle.store, lead, 72.0, True, T0, mql_until=T0 + timedelta(hours=200)
+    )
+    lifecycle.sync(T0 + timedelta(minutes=5))
+    (handoff,) = lifecycle.handoffs(status="pending")
+    return lead, handoff.id
+
+
+def test_a_handoff_is_not_approved_before_it_was_created(
+    lifecycle: Lifecycle,
+) -> None:
+    _, handoff_id = _pending(lifecycle)
+    with pytest.raises(
+        LifecycleError,
+        match=r"^cannot approve handoff \d+ at 2026-11-30T10:00:00Z: it was created "
+        r"at 2026-12-01T10:00:00Z; give a later --at$",
+    ):
+        lifecycle.approve(handoff_id, Actor("maria"), at=T0 - timedelta(days=1))
+    with pytest.raises(LifecycleError, match=r"^cannot reject handoff \d+ at "):
+        lifecycle.reject(handoff_id, Actor("maria"), "no", at=T0 - timedelta(days=1))
+
+
+def test_a_handoff_is_not_accepted_before_it_was_routed(lifecycle: Lifecycle) -> None:
+    lead, handoff_id = _pending(lifecycle)
+    lifecycle.approve(handoff_id, Actor("maria"), at=T0 + timedelta(hours=2))
+    with pytest.raises(
+        LifecycleError,
+        match=r"^cannot accept handoff \d+ at 2026-12-01T11:00:00Z: it was routed "
+        r"at 2026-12-01T12:00:00Z; give a later --at$",
+    ):
+        lifecycle.accept(lead, Actor("ana"), at=T0 + timedelta(hours=1))
+    with pytest.raises(LifecycleError, match=r"^cannot decline handoff \d+ at "):
+        lifecycle.decline(lead, Actor("ana"), "busy", at=T0 + timedelta(hours=1))
+    moved = lifecycle.accept(lead, Actor("ana"), at=T0 + timedelta(hours=3))
+    assert moved.details["response_business_hours"] == 1.0

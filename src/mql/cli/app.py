@@ -2,8 +2,9 @@
 
 Every command opens the store named by ``--db`` (else ``MQL_DATABASE_URL``, else
 ``sqlite:///mql.db`` in the working folder) and reads the model named by
-``--model`` (default ``mql.yaml``). Errors that mql raises on purpose are printed
-as one line on standard error with exit code 2.
+``--model`` (default ``mql.yaml``). Errors that mql raises on purpose, and errors
+in the command line itself (an unknown option, a bad value), are printed as one
+line on standard error with exit code 2.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -46,11 +47,18 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 import_app = typer.Typer(
-    help="Import leads or events from CSV, TSV, JSON lines or Parquet files.",
+    help=(
+        "Import leads or events from CSV, TSV, JSON lines or Parquet files.\n\n"
+        "Example: mql import leads contacts.csv --mapping crm.mapping.yaml"
+    ),
     no_args_is_help=True,
 )
 quarantine_app = typer.Typer(
-    help="Look at the input rows an import could not accept.", no_args_is_help=True
+    help=(
+        "Look at (and clear) the input rows an import could not accept.\n\n"
+        "Example: mql quarantine list --file contacts.csv"
+    ),
+    no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
 app.add_typer(quarantine_app, name="quarantine")
@@ -84,6 +92,24 @@ FormatOption = Annotated[
 LimitOption = Annotated[
     int | None,
     typer.Option("--limit", "-n", min=1, help="Show at most this many leads."),
+]
+RowLimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", "-n", min=1, help="Show at most this many rows."),
+]
+QuarantineFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="Only the rows of this file (the path as given to the import).",
+        show_default=False,
+    ),
+]
+QuarantineRunOption = Annotated[
+    int | None,
+    typer.Option(
+        "--run", min=1, help="Only the rows of this import run.", show_default=False
+    ),
 ]
 MappingOption = Annotated[
     Path | None,
@@ -222,7 +248,7 @@ def import_leads_command(
 ) -> None:
     """Import (or update) leads and their accounts from a file.
 
-    Example: mql import leads contacts.csv --mapping hubspot.yaml
+    Example: mql import leads contacts.csv --mapping crm.mapping.yaml
     """
     from mql.workspace import import_leads
 
@@ -231,7 +257,8 @@ def import_leads_command(
         report = import_leads(
             store, file, mapping=mapping, strict=strict, progress=progress, model=model
         )
-    _finish_import(_out(ctx), report)
+        _finish_import(_out(ctx), report)
+        _warn_missing_attributes(store, model)
 
 
 @import_app.command("events")
@@ -244,7 +271,7 @@ def import_events_command(
 ) -> None:
     """Import events (visits, downloads, webinars, calls...) from a file.
 
-    Example: mql import events web-visits.csv --mapping ga4.yaml --strict
+    Example: mql import events web-visits.csv --mapping web.mapping.yaml --strict
     """
     from mql.workspace import import_events
 
@@ -253,13 +280,26 @@ def import_events_command(
         report = import_events(
             store, file, mapping=mapping, strict=strict, progress=progress, model=model
         )
-    _finish_import(_out(ctx), report)
+        _finish_import(_out(ctx), report)
+        _warn_missing_attributes(store, model)
 
 
 def _model_if_present(ctx: typer.Context) -> Model | None:
     """The model when its file exists: imports then keep the stored scores fresh."""
     path = _globals(ctx).model
     return load_model(path) if path.exists() else None
+
+
+def _warn_missing_attributes(store: Store, model: Model | None) -> None:
+    """Warn on standard error, once each, about attributes the model reads that
+    no lead has (a column named differently, e.g. ``Title`` for ``title``)."""
+    if model is None:
+        return
+    from mql.workspace import missing_attributes
+
+    console = Console(stderr=True, soft_wrap=True)
+    for finding in missing_attributes(store, model):
+        console.print(f"warning: {finding.message}", markup=False, highlight=False)
 
 
 def _finish_import(out: Console, report: ImportReport) -> None:
@@ -272,6 +312,13 @@ def _finish_import(out: Console, report: ImportReport) -> None:
         ", ".join(f"{name} {value:,}" for name, value in printed.items()),
         highlight=False,
     )
+    if report.already_quarantined:
+        out.print(
+            f"{report.already_quarantined:,} rejected rows were already in "
+            "quarantine from an earlier import of this file (not added again).",
+            markup=False,
+            highlight=False,
+        )
     for note in report.notes:
         out.print(f"Note: {note}", markup=False, highlight=False)
     if counts["quarantined"]:
@@ -301,6 +348,7 @@ def score(
     with _store(ctx) as store:
         rescore(store, model, at=instant)
         rows = scores(store, model, instant)
+        _warn_missing_attributes(store, model)
     listing = (
         records.lead_records(rows)[:limit] if limit else records.lead_records(rows)
     )
@@ -325,6 +373,7 @@ def mqls(
     model = _model(ctx)
     with _store(ctx) as store:
         rows = list_mqls(store, model, instant, limit)
+        _warn_missing_attributes(store, model)
     emit(
         _out(ctx),
         records.lead_records(rows),
@@ -367,18 +416,47 @@ def explain(
 @reports_errors
 def quarantine_list(
     ctx: typer.Context,
-    limit: LimitOption = None,
+    file: QuarantineFileOption = None,
+    run: QuarantineRunOption = None,
+    limit: RowLimitOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List the rows that imports put in quarantine, with the reason.
 
-    Example: mql quarantine list --format csv > quarantined.csv
+    Example: mql quarantine list --run 3 --format csv > quarantined.csv
     """
     from mql.workspace import list_quarantine
 
     with _store(ctx) as store:
-        rows = records.quarantine_records(list_quarantine(store, limit=limit))
-    emit(_out(ctx), rows, records.QUARANTINE_FIELDS, fmt)
+        found = list_quarantine(store, run_id=run, limit=limit, file=file)
+    emit(_out(ctx), records.quarantine_records(found), records.QUARANTINE_FIELDS, fmt)
+
+
+@quarantine_app.command("clear")
+@reports_errors
+def quarantine_clear(
+    ctx: typer.Context,
+    file: QuarantineFileOption = None,
+    run: QuarantineRunOption = None,
+    all_entries: Annotated[
+        bool, typer.Option("--all", help="Clear every quarantined row.")
+    ] = False,
+) -> None:
+    """Delete quarantined rows: those of a file or an import run, or --all.
+
+    Rows stay in quarantine until cleared here, whatever is imported later.
+
+    Example: mql quarantine clear --file contacts.csv
+    """
+    from mql.workspace import clear_quarantine
+
+    with _store(ctx) as store:
+        cleared = clear_quarantine(
+            store, run_id=run, file=file, all_entries=all_entries
+        )
+    _out(ctx).print(
+        f"Cleared {cleared:,} quarantined rows.", markup=False, highlight=False
+    )
 
 
 @app.command()
@@ -455,12 +533,37 @@ def _mount_other_commands() -> None:
 _mount_other_commands()
 
 
-def main() -> None:
-    """Entry point of the ``mql`` console script."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the ``mql`` console script: errors in the command line
+    (unknown command or option, bad value) print one line, like mql's own."""
     try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        fail("interrupted")
+        result = app(args=args, prog_name="mql", standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):  # pragma: no cover - interactive only
+        _exit_with("interrupted", EXIT_ERROR)
+    except typer.TyperException as exc:
+        _usage_failure(exc)
+    raise SystemExit(result if isinstance(result, int) else 0)
+
+
+def _exit_with(message: str, code: int) -> NoReturn:
+    """Print ``error: <message>`` as :func:`fail` does, outside of a command."""
+    try:
+        fail(message, code)
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+
+
+def _usage_failure(exc: typer.TyperException) -> NoReturn:
+    """One line for an error in the command line, with where to find help."""
+    code = int(getattr(exc, "exit_code", EXIT_ERROR))
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    if not message:
+        # "mql import" alone: the group's help was printed instead.
+        raise SystemExit(code)
+    context = getattr(exc, "ctx", None)
+    path = getattr(context, "command_path", None) or "mql"
+    _exit_with(f"{message} (see `{path} --help`)", code)
 
 
 __all__ = ["EXIT_ERROR", "app", "main"]

@@ -18,13 +18,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def fail(exc: MqlError | str) -> NoReturn:
-    """Print ``error: <message>`` on standard error and exit with code 2."""
+def fail(exc: MqlError | str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print ``error: <message>`` on standard error and exit (code 2 by default)."""
     message = " ".join(str(exc).split())
     Console(stderr=True, soft_wrap=True).print(
         f"error: {message}", markup=False, highlight=False
     )
-    raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(code)
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

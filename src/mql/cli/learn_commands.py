@@ -9,38 +9,28 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from mql.cli.errors import reports_errors
 from mql.cli.times import at_parser, now
 from mql.errors import InputError
-from mql.learn import (
-    RECIPES,
-    Goal,
-    LeadData,
-    Options,
-    advise,
-    engine_scores,
-    field_name,
-    from_store,
-    html_report,
-    learn_html,
-    learn_text,
-    read_leads,
-    recipe,
-    text_report,
-)
-from mql.learn import learn as learn_leads
-from mql.learn.evaluate import EngineScores, evaluate_scores
-from mql.learn.report import trade_off_table
-from mql.learn.scorecard import MIN_IV, READ_AT
-from mql.learn.stored import stored_scores
 from mql.model import Model, load_model
 from mql.settings import Settings
 from mql.store import Store, open_store
+
+if TYPE_CHECKING:  # mql.learn (scikit-learn) is imported only when a command runs
+    import numpy as np
+
+    from mql.learn import Goal, LeadData
+    from mql.learn.evaluate import EngineScores
+
+#: The names of mql.learn.public.RECIPES and the default of
+#: mql.learn.scorecard.MIN_IV, written out so that the help does not import
+#: scikit-learn (tests/cli/test_startup.py checks that they agree).
+RECIPE_NAMES = ("x-education", "bank-marketing")
+DEFAULT_MIN_IV = 0.02
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +85,9 @@ PostContact = Annotated[
 ]
 Recipe = Annotated[
     str | None,
-    typer.Option("--recipe", help=f"Read a public data set: {', '.join(RECIPES)}."),
+    typer.Option(
+        "--recipe", help=f"Read a public data set: {', '.join(RECIPE_NAMES)}."
+    ),
 ]
 Capacity = Annotated[
     float | None,
@@ -155,6 +147,8 @@ class DataArgs:
 
     def read(self, ctx: typer.Context) -> LeadData:
         """The leads, read by recipe or by the column options, or from the store."""
+        from mql.learn import LeadData, field_name, read_leads, recipe
+
         if self.path is None:
             return self._stored(ctx)
         if self.recipe:
@@ -182,6 +176,8 @@ class DataArgs:
         )
 
     def _stored(self, ctx: typer.Context) -> LeadData:
+        from mql.learn import from_store
+
         store = _open(ctx)
         try:
             return from_store(
@@ -210,6 +206,10 @@ def _engine_scores(
 ) -> tuple[np.ndarray[Any, Any], EngineScores]:
     """Outcomes and the engine's scores: stored leads with their events at ``at``
     (default now), or a file's leads on their attributes."""
+    from mql.learn import engine_scores
+    from mql.learn.scorecard import READ_AT
+    from mql.learn.stored import stored_scores
+
     if args.path is None:
         store = _open(ctx)
         try:
@@ -236,6 +236,8 @@ def _goal(
     recall: float | None,
     precision: float | None,
 ) -> Goal:
+    from mql.learn import Goal
+
     given = [v for v in (capacity, share, recall, precision) if v is not None]
     if len(given) > 1:
         raise InputError(
@@ -282,7 +284,7 @@ def learn(
     min_iv: Annotated[
         float,
         typer.Option("--min-iv", help="Leave out fields below this information value."),
-    ] = MIN_IV,
+    ] = DEFAULT_MIN_IV,
     capacity: Capacity = None,
     arrivals: Arrivals = None,
     period: Period = "week",
@@ -313,6 +315,9 @@ def learn(
 
     Example: mql learn Leads.csv --recipe x-education --share 0.3 --report learn.html
     """
+    from mql.learn import Options, learn_html, learn_text
+    from mql.learn import learn as learn_leads
+
     if output.exists() and not force:
         raise InputError(f"{output} already exists; pass --force or choose --output")
     args = DataArgs(
@@ -376,6 +381,9 @@ def evaluate(
 
     Example: mql evaluate learned.yaml Leads.csv --recipe x-education --report ev.html
     """
+    from mql.learn import html_report, text_report
+    from mql.learn.evaluate import evaluate_scores
+
     model = load_model(model_file)
     args = DataArgs(
         _source(data_file, from_store_),
@@ -424,6 +432,9 @@ def advise_threshold(
 
     Example: mql advise learned.yaml Leads.csv --capacity 60 --arrivals 250
     """
+    from mql.learn import advise
+    from mql.learn.report import trade_off_table
+
     model = load_model(model_file)
     args = DataArgs(
         _source(data_file, from_store_),

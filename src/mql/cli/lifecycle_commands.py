@@ -37,12 +37,15 @@ from mql.lifecycle import (
     funnel,
     load_config,
 )
-from mql.lifecycle.handoffs import Handoff
+from mql.lifecycle.dispatch import DEFAULT_MAX_DELIVERIES, DELIVERY_STATUSES
+from mql.lifecycle.handoffs import Handoff, HandoffStatus
+from mql.lifecycle.records import utc_text
 from mql.settings import Settings
 
 CONFIG_ENV = "MQL_LIFECYCLE_CONFIG"
 DEFAULT_CONFIG = Path("lifecycle.yaml")
 USER_ENV = "MQL_USER"
+STATUS_NAMES = ", ".join(s.value for s in HandoffStatus)
 
 handoffs_app = typer.Typer(
     help="List, approve, reject and export handoffs (MQLs proposed to sales).",
@@ -135,10 +138,18 @@ def _db(ctx: typer.Context) -> str:
 
 
 @contextmanager
-def _lifecycle(ctx: typer.Context, config: Path | None = None) -> Iterator[Lifecycle]:
+def _lifecycle(
+    ctx: typer.Context, config: Path | None = None, *, configured: bool = False
+) -> Iterator[Lifecycle]:
+    """The lifecycle over the store; the configuration is read only when needed.
+
+    ``configured`` commands (routing, SLA, webhooks) read ``--config`` or the
+    default file; the others read a file only when ``--config`` names one, so a
+    broken ``lifecycle.yaml`` does not block them.
+    """
     from mql.store import open_store
 
-    settings = _config(config)
+    settings = _config(config) if configured or config else LifecycleConfig()
     scorer = _scorer(ctx)
     store = open_store(_db(ctx))
     try:
@@ -156,6 +167,18 @@ def _scorer(ctx: typer.Context) -> Scorer | None:
     from mql.model import load_model
 
     return ModelScorer(load_model(path), email_domain=registered_domain)
+
+
+def _instant(value: datetime | None) -> str:
+    return utc_text(value) if value is not None else "none"
+
+
+def _seconds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their instants as UTC ISO 8601 to the second, ending in Z."""
+    return [
+        {k: utc_text(v) if isinstance(v, datetime) else v for k, v in row.items()}
+        for row in rows
+    ]
 
 
 def _actor(by: str | None) -> Actor:
@@ -186,7 +209,7 @@ def history(
     """
     with _lifecycle(ctx) as lc:
         rows = [t.to_dict() for t in lc.history(lead)]
-    emit(stdout, rows, HISTORY_FIELDS, fmt, title=f"history of {lead}")
+    emit(stdout, _seconds(rows), HISTORY_FIELDS, fmt, title=f"history of {lead}")
 
 
 HANDOFF_FIELDS = (
@@ -214,21 +237,22 @@ def handoffs_list(
     ctx: typer.Context,
     status: Annotated[
         str | None,
-        typer.Option(
-            help="Only this status (pending, "
-            "approved, accepted, rejected, declined, lapsed)."
-        ),
+        typer.Option(help=f"Only this status ({STATUS_NAMES})."),
     ] = None,
-    owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(help="Only this owner (a configured owner id)."),
+    ] = None,
+    config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List handoffs, newest first.
 
     Example: mql handoffs list --status pending
     """
-    with _lifecycle(ctx) as lc:
+    with _lifecycle(ctx, config, configured=owner is not None) as lc:
         rows = [_handoff_row(h) for h in lc.handoffs(status, owner)]
-    emit(stdout, rows, HANDOFF_FIELDS, fmt, title="handoffs")
+    emit(stdout, _seconds(rows), HANDOFF_FIELDS, fmt, title="handoffs")
 
 
 @handoffs_app.command("approve")
@@ -245,10 +269,10 @@ def handoffs_approve(
 
     Example: mql handoffs approve 12 --by maria
     """
-    with _lifecycle(ctx, config) as lc:
+    with _lifecycle(ctx, config, configured=True) as lc:
         h = lc.approve(handoff_id, _actor(by), reason, at)
     owner = (
-        f"routed to {h.owner} ({h.routed_via}), due {h.due_at}"
+        f"routed to {h.owner} ({h.routed_via}), due {_instant(h.due_at)}"
         if h.owner
         else ("no owner with capacity yet; `mql lifecycle sync` routes it later")
     )
@@ -284,7 +308,9 @@ def handoffs_export(
             "or email (opted-out leads left out)."
         ),
     ] = "crm",
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help=f"Only this status ({STATUS_NAMES}).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
     """Export handoffs as CSV for a CRM or an email tool.
@@ -331,13 +357,19 @@ def _moved(lead_id: int, source: str, target: str, kind: str) -> None:
 
 @reports_errors
 def accept(
-    ctx: typer.Context, lead: LeadArg, by: ByOption = None, at: AtOption = None
+    ctx: typer.Context,
+    lead: LeadArg,
+    by: ByOption = None,
+    at: AtOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """The owner accepts the lead's approved handoff: the lead becomes SAL.
 
+    The SLA calendar of the configuration measures the response time.
+
     Example: mql accept cfo@acme.example --by ben
     """
-    with _lifecycle(ctx) as lc:
+    with _lifecycle(ctx, config, configured=True) as lc:
         t = lc.accept(lead, _actor(by), at)
     _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
 
@@ -478,28 +510,48 @@ def sync_command(
 
     Example: mql lifecycle sync --at 2026-12-31T17:00
     """
-    with _lifecycle(ctx, config) as lc:
+    with _lifecycle(ctx, config, configured=True) as lc:
         report = lc.sync(at)
     rows = [{"measure": k, "value": v} for k, v in report.to_dict().items()]
-    emit(stdout, rows, ("measure", "value"), fmt, title="lifecycle sync")
+    emit(stdout, _seconds(rows), ("measure", "value"), fmt, title="lifecycle sync")
     for line in report.errors:
         stdout.print(f"skipped {line}", highlight=False, markup=False)
 
 
 @lifecycle_app.command("dispatch")
 @reports_errors
-def dispatch_command(ctx: typer.Context, config: ConfigOption = None) -> None:
-    """Deliver due outbox messages to the configured webhooks, once.
+def dispatch_command(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    max_deliveries: Annotated[
+        int,
+        typer.Option(
+            "--max",
+            min=1,
+            help="Stop after this many delivery attempts; run again for the rest.",
+        ),
+    ] = DEFAULT_MAX_DELIVERIES,
+) -> None:
+    """Deliver every due outbox message to the configured webhooks, then stop.
 
-    Example: mql lifecycle dispatch --config lifecycle.yaml
+    Sends in rounds until nothing is due (a failed delivery waits for its backoff)
+    or --max attempts were made.
+
+    Example: mql lifecycle dispatch --config lifecycle.yaml --max 5000
     """
-    with _lifecycle(ctx, config) as lc:
-        report = Dispatcher(lc.store, lc.config).run_once()
+    with _lifecycle(ctx, config, configured=True) as lc:
+        report = Dispatcher(lc.store, lc.config).run(max_deliveries)
     stdout.print(
         f"{report.delivered} delivered, {report.retrying} to retry, "
         f"{report.failed} failed",
         highlight=False,
     )
+    if report.stopped_at_max:
+        stdout.print(
+            f"stopped after --max {max_deliveries} attempts; more are due: run "
+            "`mql lifecycle dispatch` again",
+            highlight=False,
+        )
 
 
 OUTBOX_FIELDS = (
@@ -521,7 +573,8 @@ OUTBOX_FIELDS = (
 def outbox_command(
     ctx: typer.Context,
     status: Annotated[
-        str | None, typer.Option(help="pending, delivered or failed.")
+        str | None,
+        typer.Option(help=f"Only this status ({', '.join(DELIVERY_STATUSES)})."),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -531,7 +584,7 @@ def outbox_command(
     """
     with _lifecycle(ctx) as lc:
         rows = deliveries(lc.store, status)
-    emit(stdout, rows, OUTBOX_FIELDS, fmt, title="outbox deliveries")
+    emit(stdout, _seconds(rows), OUTBOX_FIELDS, fmt, title="outbox deliveries")
 
 
 @lifecycle_app.command("retry")
@@ -541,7 +594,7 @@ def retry_command(ctx: typer.Context, config: ConfigOption = None) -> None:
 
     Example: mql lifecycle retry
     """
-    with _lifecycle(ctx, config) as lc:
+    with _lifecycle(ctx, config, configured=True) as lc:
         count = Dispatcher(lc.store, lc.config).retry_failed()
     stdout.print(f"{count} deliveries queued again", highlight=False)
 
@@ -575,7 +628,7 @@ def run_command(
     """
     from mql.lifecycle.sync import run
 
-    with _lifecycle(ctx, config) as lc:
+    with _lifecycle(ctx, config, configured=True) as lc:
         deadline = None if duration is None else time.monotonic() + duration
         dispatcher = Dispatcher(lc.store, lc.config) if lc.config.webhooks else None
         rounds = run(

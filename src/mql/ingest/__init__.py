@@ -1,7 +1,8 @@
 """Importing leads and events: readers, mappings, identity, quarantine.
 
-The public entry points are :func:`import_leads`, :func:`import_events` and
-:func:`list_quarantine`; mapping files are described in docs/import.md.
+The public entry points are :func:`import_leads`, :func:`import_events`,
+:func:`list_quarantine` and :func:`clear_quarantine`; mapping files are
+described in docs/import.md.
 """
 
 from mql.ingest.identity import (
@@ -17,7 +18,7 @@ from mql.ingest.importer import (
     import_leads,
 )
 from mql.ingest.mapping import Mapping, load_mapping, parse_mapping
-from mql.ingest.quarantine import QuarantineRow, list_quarantine
+from mql.ingest.quarantine import QuarantineRow, clear_quarantine, list_quarantine
 
 __all__ = [
     "FREE_MAIL_DOMAINS",
@@ -26,6 +27,7 @@ __all__ = [
     "ProgressCallback",
     "QuarantineRow",
     "account_domain",
+    "clear_quarantine",
     "import_events",
     "import_leads",
     "list_quarantine",

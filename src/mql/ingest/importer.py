@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -57,6 +58,9 @@ PG_ANY_CHUNK = 20_000
 #: Rows per bulk INSERT statement.
 INSERT_CHUNK = 5_000
 ACCOUNT_PREFIX = "account."
+#: When this many first rows of a file all fail on the same field for the same
+#: reason, the file is refused as a whole: the mapping does not fit it.
+EARLY_ROWS = 20
 
 
 @dataclass
@@ -71,6 +75,8 @@ class ImportReport:
     updated: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    #: Rejected rows already kept in quarantine by an earlier import of the file.
+    already_quarantined: int = 0
     leads_created: int = 0
     accounts_created: int = 0
     seconds: float = 0.0
@@ -95,6 +101,10 @@ class _Run:
     now: datetime
     strict: bool
     problems: list[Problem] = field(default_factory=list)
+    #: The mapping's event_key columns, if it names them.
+    key_columns: tuple[str, ...] | None = None
+    #: The lines of the file's first rows (for the early refusal).
+    first_lines: list[int] = field(default_factory=list)
     #: None while cells are read, the import's transaction afterwards.
     connection: Connection | None = None
 
@@ -105,13 +115,19 @@ class _Run:
         return self.connection
 
     def reject(self, problem: Problem) -> None:
-        if self.strict:
-            where = f" field {problem.field!r}:" if problem.field else ""
-            raise InputError(
-                f"{self.path}:{problem.line}:{where} {problem.reason} (strict import: "
-                "nothing was imported; drop --strict to quarantine bad rows instead)"
-            )
+        """Set a row aside for quarantine (with --strict: for the error)."""
         self.problems.append(problem)
+
+    def refuse_if_strict(self) -> None:
+        """With --strict, stop on the first bad row in file order."""
+        if not self.strict or not self.problems:
+            return
+        first = min(self.problems, key=lambda p: p.line)
+        where = f" field {first.field!r}:" if first.field else ""
+        raise InputError(
+            f"{self.path}:{first.line}:{where} {first.reason} (strict import: "
+            "nothing was imported; drop --strict to quarantine bad rows instead)"
+        )
 
 
 def import_leads(
@@ -147,13 +163,15 @@ def _import(
     started = time.perf_counter()
     resolved = _resolve_mapping(mapping)
     source = read_source(path, resolved)
-    plan_ = plan(source, resolved, kind)
+    plan_ = replace(plan(source, resolved, kind), mapped=mapping is not None)
     _require_identity(plan_, path, kind)
     report = ImportReport(kind=kind, file=str(path), notes=list(source.notes))
     report.read = len(source.rows)
     # Cells are read before the transaction opens, so the write lock is short.
     checker = _Run(store, path, kind, report, datetime.now(UTC), strict)
+    checker.key_columns = resolved.event_key
     prepared = _prepare_all(checker, source.rows, plan_, Reader(resolved), progress)
+    _refuse_if_nothing_fits(checker, plan_)
     try:
         with store.begin() as conn:
             run = replace(checker, connection=conn)
@@ -162,6 +180,7 @@ def _import(
                 _merge_leads(run, prepared)
             else:
                 _merge_events(run, prepared)
+            run.refuse_if_strict()
             _write_quarantine(run)
             report.seconds = time.perf_counter() - started
             _finish_run(conn, run)
@@ -185,6 +204,7 @@ def _prepare_all(
     """Every row read as its fields; unreadable rows are set aside for quarantine."""
     prepared: list[Prepared] = []
     total = len(rows)
+    run.first_lines = [row.line for row in rows[:EARLY_ROWS]]
     for done, row in enumerate(rows, start=1):
         item = prepare(row, plan_, reader, run.kind, str(run.path))
         if isinstance(item, Problem):
@@ -194,6 +214,50 @@ def _prepare_all(
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
     return prepared
+
+
+def _refuse_if_nothing_fits(run: _Run, plan_: Plan) -> None:
+    """Refuse the file when its first EARLY_ROWS rows all fail the same way."""
+    first = [p for p in run.problems if p.line <= _line_of_row(run, EARLY_ROWS)]
+    if run.report.read < EARLY_ROWS or len(first) < EARLY_ROWS:
+        return
+    shapes = {(p.field, _shape(p.reason)) for p in first}
+    problem = first[0]
+    name = problem.field
+    if len(shapes) != 1 or name is None:
+        return
+    column = plan_.fields.get(name) or plan_.extra.get(name)
+    is_date = column is not None and (
+        column.type == "datetime" or name in DATETIME_FIELDS
+    )
+    fix = DATE_FIX if is_date else "fix the mapping (see docs/import.md)"
+    raise InputError(
+        f"{run.path}: each of the first {EARLY_ROWS} rows fails on field "
+        f"{problem.field!r} the same way, so the mapping does not fit the file "
+        f"(line {problem.line}: {problem.reason}). Nothing was imported; {fix}"
+    )
+
+
+#: The fields read as date and time.
+DATETIME_FIELDS = frozenset(("at", "converted_at", "created_at"))
+#: How to declare a date format, for the file-level error.
+DATE_FIX = (
+    "declare the dates' format in a mapping file passed with --mapping FILE, e.g. "
+    "the line `date_format: '%d/%m/%Y %H:%M'` (a strptime pattern), "
+    "`day_first: true`, or `date_format: excel` for Excel serial numbers; "
+    "see docs/import.md"
+)
+
+
+def _line_of_row(run: _Run, count: int) -> int:
+    """The line of the count-th row read (rows without problems included)."""
+    return run.first_lines[count - 1] if len(run.first_lines) >= count else 0
+
+
+def _shape(reason: str) -> str:
+    """A reason with its quoted values blanked, so that two rows failing the same
+    way compare equal."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
 
 
 def _log(report: ImportReport, path: Path) -> None:
@@ -278,9 +342,7 @@ def _finish_run(conn: Connection, run: _Run) -> None:
 
 
 def _write_quarantine(run: _Run) -> None:
-    run.report.quarantined = len(run.problems)
-    if not run.problems:
-        return
+    """Keep the rejected rows, except those an earlier import of the file kept."""
     rows = [
         {
             "import_run_id": run.report.run_id,
@@ -293,8 +355,34 @@ def _write_quarantine(run: _Run) -> None:
         }
         for p in run.problems
     ]
-    for part in chunks(rows, INSERT_CHUNK):
+    kept = _kept_entries(run.conn, str(run.path)) if rows else set()
+    fresh = []
+    for row in rows:
+        if _entry_key(row) in kept:
+            run.report.already_quarantined += 1
+            continue
+        kept.add(_entry_key(row))
+        fresh.append(row)
+    run.report.quarantined = len(fresh)
+    for part in chunks(fresh, INSERT_CHUNK):
         run.conn.execute(quarantine.insert(), list(part))
+
+
+_EntryKey = tuple[int | None, str | None, str, str]
+
+
+def _entry_key(row: Any) -> _EntryKey:
+    """What makes two quarantine entries of one file the same entry."""
+    raw = json.dumps(row["raw"], sort_keys=True, default=str)
+    return (row["line"], row["field"], row["reason"], raw)
+
+
+def _kept_entries(conn: Connection, file: str) -> set[_EntryKey]:
+    """The quarantine entries already kept for this file."""
+    query = sa.select(
+        quarantine.c.line, quarantine.c.field, quarantine.c.reason, quarantine.c.raw
+    ).where(quarantine.c.file == file)
+    return {_entry_key(row._mapping) for row in conn.execute(query)}
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -496,7 +584,7 @@ def _merge_events(run: _Run, prepared: list[Prepared]) -> None:
         record, is_new = found
         if is_new and email:
             record.account = book.account(account_domain(email), None)
-        key = _event_key(item, email, external_id)
+        key = _event_key(item, run.key_columns)
         if key in seen:
             run.report.duplicates += 1
             continue
@@ -508,20 +596,30 @@ def _merge_events(run: _Run, prepared: list[Prepared]) -> None:
     _insert_events(run, pending)
 
 
-def _event_key(item: Prepared, email: str | None, external_id: str | None) -> str:
-    """The source's event id, or a hash of lead, type, time and properties."""
+def _event_key(item: Prepared, key_columns: tuple[str, ...] | None) -> str:
+    """The source's event id; else a hash of the raw text of the mapping's
+    ``event_key`` columns; else a hash of every cell of the row as read.
+
+    Raw text, not typed values: importing a file again with a corrected mapping
+    (decimal mark, a column's type, a new extra column) finds the same events.
+    """
     event_id = item.fields.get("event_id")
     if event_id is not None:
         return f"id:{event_id}"
-    who = f"email:{email}" if email else f"external_id:{external_id}"
-    at = item.fields["at"].astimezone(UTC).isoformat()
-    body = json.dumps(
-        [who, item.fields["type"], at, item.extra],
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+    if key_columns is not None:
+        body: Any = ["columns", {c: _raw_text(item.cells.get(c)) for c in key_columns}]
+    else:
+        body = ["row", {c: _raw_text(v) for c, v in item.cells.items()}]
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _raw_text(value: Any) -> str | None:
+    """A cell as text, trimmed; None for an absent or blank cell."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text.strip() or None
 
 
 def _event_row(item: Prepared, key: str, run: _Run) -> dict[str, Any]:

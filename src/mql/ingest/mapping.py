@@ -102,6 +102,9 @@ class Mapping(_Strict):
     fields: dict[str, Column] = Field(default_factory=dict)
     extra: dict[str, Column] = Field(default_factory=dict)
     keep_other_columns: bool = True
+    #: Events: the source columns whose raw text identifies an event (when the
+    #: file has no event id); default: every cell of the row (docs/import.md).
+    event_key: tuple[str, ...] | None = Field(default=None, min_length=1)
 
     @field_validator("fields", "extra", mode="before")
     @classmethod
@@ -146,6 +149,11 @@ class Mapping(_Strict):
             raise InputError(
                 f"{source}: this mapping is for {self.kind} files but is used to "
                 f"import {kind}; use `mql import {self.kind}` or another mapping"
+            )
+        if kind == "leads" and self.event_key is not None:
+            raise InputError(
+                f"{source}: event_key: is for events files; remove it from a "
+                "mapping used to import leads"
             )
         unknown = sorted(set(self.fields) - set(known))
         if unknown:

@@ -39,6 +39,9 @@ FORMATS_BY_SUFFIX = {
     ".pq": "parquet",
 }
 
+#: Spreadsheet workbooks, which mql does not read: saved as CSV they import.
+SPREADSHEET_SUFFIXES = frozenset((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"))
+
 
 @dataclass
 class SourceRow:
@@ -65,6 +68,11 @@ def read_source(path: str | Path, mapping: Mapping) -> Source:
     """Open an export file as the mapping says, detecting what it leaves out."""
     path = Path(path)
     fmt = mapping.format or FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None and path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        raise InputError(
+            f"{path}: a spreadsheet; save the sheet as CSV (File > Save As > CSV "
+            "UTF-8) and import the .csv file"
+        )
     if fmt is None:
         raise InputError(
             f"{path}: cannot tell the format from the suffix {path.suffix!r}; "

@@ -36,6 +36,8 @@ class Prepared:
     raw: Any
     fields: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The row's cells by column, as read from the file (before any typing).
+    cells: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Plan:
 
     fields: dict[str, Column]
     extra: dict[str, Column]
+    #: Whether a mapping file was given (error messages differ without one).
+    mapped: bool = True
 
 
 def plan(source: Source, mapping: Mapping, kind: Kind) -> Plan:
@@ -52,7 +56,7 @@ def plan(source: Source, mapping: Mapping, kind: Kind) -> Plan:
     mapping.check_fields(kind, str(source.path))
     fields = dict(mapping.fields)
     used = {spec.column for spec in (*fields.values(), *mapping.extra.values())}
-    _check_columns(source, used)
+    _check_columns(source, used | set(mapping.event_key or ()))
     by_alias = {_alias_key(c): c for c in source.columns if c not in used}
     for name in known:
         if name in fields:
@@ -94,14 +98,18 @@ def prepare(
     if row.error is not None:
         return Problem(row.line, None, row.error, row.raw)
     types = LEAD_FIELDS if kind == "leads" else EVENT_FIELDS
-    out = Prepared(line=row.line, raw=row.raw, fields={})
+    out = Prepared(line=row.line, raw=row.raw, fields={}, cells=row.values)
     for name, spec in plan_.fields.items():
         value = _cell(row, spec, spec.type or types[name], reader, name, path)
+        if isinstance(value, _Naive):
+            raise _naive_error(path, row, name, spec, plan_.mapped)
         if isinstance(value, Problem):
             return value
         out.fields[name] = value
     for name, spec in plan_.extra.items():
         value = _cell(row, spec, spec.type or "text", reader, name, path)
+        if isinstance(value, _Naive):
+            raise _naive_error(path, row, name, spec, plan_.mapped)
         if isinstance(value, Problem):
             return value
         if value is not None:
@@ -118,9 +126,27 @@ def _cell(
     except CellError as exc:
         return Problem(row.line, name, f"column {spec.column!r}: {exc}", row.raw)
     except NaiveTimeError:
-        raise InputError(
-            f"{path}:{row.line}: field {name!r} (column {spec.column!r}): {raw!r} "
-            "has no time zone and the mapping declares none; add `timezone: UTC` "
-            "(or the zone the export was written in, e.g. Europe/London) to the "
-            "mapping. Nothing was imported."
-        ) from None
+        return _Naive()
+
+
+class _Naive:
+    """A timestamp without a zone while the mapping declares none."""
+
+
+def _naive_error(
+    path: str, row: SourceRow, name: str, spec: Column, mapped: bool
+) -> InputError:
+    raw = row.values.get(spec.column)
+    where = f"{path}:{row.line}: field {name!r} (column {spec.column!r}): {raw!r}"
+    zone = "the zone the export was written in, e.g. Europe/London"
+    if mapped:
+        fix = f"add `timezone: UTC` (or {zone}) to the mapping"
+    else:
+        fix = (
+            "write a mapping file with the line `timezone: UTC` (or "
+            f"{zone}) and pass it with --mapping FILE (see docs/import.md)"
+        )
+    given = "the mapping declares none" if mapped else "no mapping declares one"
+    return InputError(
+        f"{where} has no time zone and {given}; {fix}. Nothing was imported."
+    )

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mql.errors import LifecycleError
 
@@ -26,6 +26,12 @@ CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 class _Details(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("currency", mode="before", check_fields=False)
+    @classmethod
+    def _upper_currency(cls, value: Any) -> Any:
+        """Currency codes are upper case: ``eur`` is read as ``EUR``."""
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 T = TypeVar("T", bound=_Details)

@@ -1,7 +1,8 @@
 """Business hours with a holiday calendar: the clock an SLA runs on.
 
-Times are aware instants; the working day is read in the calendar's time zone, so
-a 09:00-17:00 day stays eight real hours long across daylight-saving changes.
+Times are aware instants; the working day is read in the calendar's time zone and
+counted in real (UTC) time, so a window that spans a daylight-saving change counts
+the hours that really passed (00:00-08:00 on the night clocks go back is nine).
 
 >>> from datetime import datetime, UTC
 >>> cal = BusinessCalendar(timezone="UTC")
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mql.errors import LifecycleError
@@ -61,17 +62,22 @@ class BusinessCalendar:
         return day.weekday() in self.days and day not in self.holidays
 
     def window(self, day: date) -> tuple[datetime, datetime]:
-        """The business hours of a local date, as aware instants."""
+        """The business hours of a local date, as UTC instants.
+
+        In UTC, so that subtracting them gives real elapsed time even when the
+        local offset changes in between (Python subtracts wall clocks otherwise).
+        """
         zone = self.zone
-        opens = datetime.combine(day, self.start, tzinfo=zone)
-        closes = datetime.combine(day, self.end, tzinfo=zone)
+        opens = datetime.combine(day, self.start, tzinfo=zone).astimezone(UTC)
+        closes = datetime.combine(day, self.end, tzinfo=zone).astimezone(UTC)
         return opens, closes
 
 
 def _windows_from(
     at: datetime, cal: BusinessCalendar
 ) -> Iterator[tuple[datetime, datetime]]:
-    """Business windows (clipped to start at ``at``) from ``at`` on, in order."""
+    """Business windows (clipped to start at ``at``) from ``at`` on, in UTC."""
+    at = at.astimezone(UTC)
     day = at.astimezone(cal.zone).date()
     for offset in range(MAX_DAYS_SEARCHED):
         current = day + timedelta(days=offset)
@@ -113,6 +119,7 @@ def business_hours_between(
     _require_aware(end)
     if end < start:
         return -business_hours_between(end, start, cal)
+    end = end.astimezone(UTC)
     total = timedelta()
     for opens, closes in _windows_from(start, cal):
         if opens >= end:

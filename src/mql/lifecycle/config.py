@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -184,28 +185,56 @@ class LifecycleConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> LifecycleConfig:
-        ids = [o.id for o in self.owners]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"owner ids {dup} are declared twice; keep one each")
-        for rule in self.routing.rules:
-            missing = sorted(set(rule.owners) - set(ids))
-            if missing:
-                raise ValueError(
-                    f"routing rule {rule.name!r} names unknown owners {missing}; "
-                    f"declare them under owners: (known: {ids})"
-                )
-        esc = self.sla.escalate_to
-        if esc is not None and esc not in ids:
-            raise ValueError(f"sla.escalate_to {esc!r} is not a declared owner")
-        names = [w.name for w in self.webhooks]
-        if len(set(names)) != len(names):
-            raise ValueError(f"webhook names must differ; got {names}")
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError(problems[0][1])
         return self
 
     def owner(self, owner_id: str) -> Owner | None:
         """The declared owner with this id, if any."""
         return next((o for o in self.owners if o.id == owner_id), None)
+
+
+def reference_problems(config: LifecycleConfig) -> list[tuple[Path_, str]]:
+    """Names that point at nothing (or twice at one thing), each with its path."""
+    problems: list[tuple[Path_, str]] = []
+    ids = [o.id for o in config.owners]
+    for index, owner_id in enumerate(ids):
+        if owner_id in ids[:index]:
+            problems.append(
+                (
+                    ("owners", index, "id"),
+                    f"owner id {owner_id!r} is declared twice; keep one",
+                )
+            )
+    for r, rule in enumerate(config.routing.rules):
+        for o, owner_id in enumerate(rule.owners):
+            if owner_id not in ids:
+                problems.append(
+                    (
+                        ("routing", "rules", r, "owners", o),
+                        f"routing rule {rule.name!r} names unknown owner "
+                        f"{owner_id!r}; declare it under owners: (known: {ids})",
+                    )
+                )
+    esc = config.sla.escalate_to
+    if esc is not None and esc not in ids:
+        problems.append(
+            (
+                ("sla", "escalate_to"),
+                f"{esc!r} is not a declared owner (known: {ids})",
+            )
+        )
+    names = [w.name for w in config.webhooks]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            problems.append(
+                (
+                    ("webhooks", index, "name"),
+                    f"webhook name {name!r} is used twice; names must differ",
+                )
+            )
+    return problems
 
 
 def load_config(path: str | Path) -> LifecycleConfig:
@@ -244,7 +273,7 @@ def parse_config(text: str, source: str = "<string>") -> LifecycleConfig:
     try:
         return LifecycleConfig.model_validate(data)
     except ValidationError as exc:
-        raise _config_error(exc, lines, source) from None
+        raise _config_error(exc, lines, source, data) from None
 
 
 def _to_python(
@@ -279,12 +308,36 @@ def _to_python(
         ) from None
 
 
+def _reference_path(data: Any) -> Path_ | None:
+    """The path of the first broken reference, read again without checking them."""
+    try:
+        unchecked = LifecycleConfig.model_construct(
+            **{
+                name: _section(name, value)
+                for name, value in data.items()
+                if name in LifecycleConfig.model_fields
+            }
+        )
+        problems = reference_problems(unchecked)
+    except (ValidationError, TypeError, AttributeError):
+        return None
+    return problems[0][0] if problems else None
+
+
+def _section(name: str, value: Any) -> Any:
+    """One section of the configuration, validated on its own."""
+    adapter = TypeAdapter(LifecycleConfig.model_fields[name].annotation)
+    return adapter.validate_python(value)
+
+
 def _config_error(
-    exc: ValidationError, lines: dict[Path_, int], source: str
+    exc: ValidationError, lines: dict[Path_, int], source: str, data: Any
 ) -> LifecycleError:
     """The first validation problem, at the deepest line known for its path."""
     first = exc.errors()[0]
     loc = tuple("in" if part == "in_" else part for part in first["loc"])
+    if not loc:  # a reference between sections: find where it is written
+        loc = _reference_path(data) or loc
     line = next(
         (lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines),
         None,

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from mql.errors import LifecycleError
 from mql.lifecycle.config import LifecycleConfig, Webhook
 from mql.lifecycle.signing import (
     ID_HEADER,
@@ -40,6 +41,12 @@ logger = logging.getLogger(__name__)
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
+#: Every status a delivery row can have.
+DELIVERY_STATUSES = (PENDING, DELIVERED, FAILED)
+#: Due deliveries read per webhook at a time.
+ROUND_SIZE = 100
+#: ``mql lifecycle dispatch`` stops after this many attempts unless told otherwise.
+DEFAULT_MAX_DELIVERIES = 10_000
 #: Longest error text kept on a delivery row.
 MAX_ERROR_LENGTH = 500
 #: HTTP answers that count as delivered.
@@ -53,6 +60,19 @@ class DispatchReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    #: Whether :meth:`Dispatcher.run` stopped at its maximum with more still due.
+    stopped_at_max: bool = False
+
+    @property
+    def attempts(self) -> int:
+        """Deliveries tried, whatever their outcome."""
+        return self.delivered + self.retrying + self.failed
+
+    def add(self, other: DispatchReport) -> None:
+        """Add the counts of another run."""
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
 
 
 Clock = Callable[[], datetime]
@@ -72,12 +92,31 @@ class Dispatcher:
         self.config = config
         self.clock = clock
 
-    def run_once(self, limit: int = 100) -> DispatchReport:
-        """Deliver up to ``limit`` due messages per webhook; returns the counts."""
+    def run(self, max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> DispatchReport:
+        """Deliver in rounds until nothing is due or ``max_deliveries`` were tried."""
+        total = DispatchReport()
+        while total.attempts < max_deliveries:
+            budget = min(ROUND_SIZE, max_deliveries - total.attempts)
+            report = self.run_once(limit=budget, total_limit=budget)
+            total.add(report)
+            if report.attempts == 0:
+                return total
+        total.stopped_at_max = self._any_due()
+        return total
+
+    def _any_due(self) -> bool:
+        return any(self._due(hook, 1) for hook in self.config.webhooks)
+
+    def run_once(
+        self, limit: int = ROUND_SIZE, total_limit: int | None = None
+    ) -> DispatchReport:
+        """Deliver up to ``limit`` due messages per webhook (``total_limit`` in all)."""
         report = DispatchReport()
         for hook in self.config.webhooks:
             self._plan(hook)
             for message_id in self._due(hook, limit):
+                if total_limit is not None and report.attempts >= total_limit:
+                    break
                 if self._claim(hook, message_id):
                     self._deliver(hook, message_id, report)
         logger.info(
@@ -274,6 +313,11 @@ class Dispatcher:
 
 def deliveries(store: Store, status: str | None = None) -> list[dict[str, Any]]:
     """Delivery rows with their message kind, newest message first."""
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise LifecycleError(
+            f"status: {status!r} is not a delivery status; use one of "
+            f"{', '.join(DELIVERY_STATUSES)}"
+        )
     d = outbox_deliveries.c
     query = (
         sa.select(outbox_deliveries, outbox_messages.c.kind, outbox_messages.c.lead_id)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from mql.lifecycle.handoffs import parse_status
+from mql.lifecycle.records import utc_text
 from mql.store.lifecycle_tables import handoffs
 from mql.store.tables import leads
 
@@ -36,7 +39,12 @@ Purpose = Literal["crm", "email"]
 def export_handoffs(
     conn: Connection, purpose: Purpose = "crm", status: str | None = None
 ) -> str:
-    """Handoffs as CSV; ``purpose="email"`` drops leads that may not be emailed."""
+    """Handoffs as CSV; ``purpose="email"`` drops leads that may not be emailed.
+
+    Leads with no email address are left out of an email export too; an unknown
+    ``status`` is refused with the valid ones.
+    """
+    wanted = parse_status(status) if status is not None else None
     query = (
         sa.select(
             handoffs.c.id.label("handoff_id"),
@@ -57,9 +65,11 @@ def export_handoffs(
         .join(leads, leads.c.id == handoffs.c.lead_id)
         .order_by(handoffs.c.id)
     )
-    if status is not None:
-        query = query.where(handoffs.c.status == status)
+    if wanted is not None:
+        query = query.where(handoffs.c.status == wanted.value)
     if purpose == "email":
+        query = query.where(leads.c.email.is_not(None))
+        query = query.where(sa.func.trim(leads.c.email) != "")
         query = query.where(leads.c.do_not_email.is_(False))
         query = query.where(leads.c.opted_out.is_(False))
     buffer = io.StringIO()
@@ -75,6 +85,6 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, datetime):
+        return utc_text(value)
     return value

@@ -2,8 +2,10 @@
 
 A lead *reached* a stage when it entered it or any later funnel stage (a skip
 passes through the stages it skips). Conversion from a stage to the next is the
-share of leads that reached the first and went on to reach the next. Days in a
-stage are measured over completed stays (entered and left), in calendar days.
+share of leads that reached the first and went on to reach the next. Recycled and
+disqualified lie outside the funnel: a lead reached them if it was ever in them.
+Days in a stage are measured over completed stays (entered and left), in calendar
+days.
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ def funnel(conn: Connection) -> list[StageFigures]:
     ).all()
     moves: list[Move] = [(r.lead_id, r.from_stage, r.to_stage, r.at) for r in rows]
     deepest = _deepest_reached(conn, moves)
+    entered = _entered_outside(conn, moves)
     stays = _stays(moves)
     lines = []
     for stage in Stage:
-        reached = _reached(deepest, stage)
+        reached = (
+            _reached(deepest, stage) if stage in FUNNEL else entered.get(stage, 0)
+        )
         lines.append(
             StageFigures(
                 stage=stage,
@@ -102,6 +107,22 @@ def _deepest_reached(conn: Connection, moves: Iterable[Move]) -> dict[int, int]:
 def _note(deepest: dict[int, int], lead_id: int, stage: Stage) -> None:
     if stage in FUNNEL:
         deepest[lead_id] = max(deepest.get(lead_id, -1), FUNNEL.index(stage))
+
+
+def _entered_outside(conn: Connection, moves: Iterable[Move]) -> dict[Stage, int]:
+    """Per stage outside the funnel, how many leads were ever in it (now or before)."""
+    entered: dict[Stage, set[int]] = defaultdict(set)
+    for lead_id, source, target, _ in moves:
+        for stage in (Stage(source), Stage(target)):
+            if stage not in FUNNEL:
+                entered[stage].add(lead_id)
+    outside = [s.value for s in Stage if s not in FUNNEL]
+    now_in = sa.select(lifecycle_states.c.lead_id, lifecycle_states.c.stage).where(
+        lifecycle_states.c.stage.in_(outside)
+    )
+    for row in conn.execute(now_in):
+        entered[Stage(row.stage)].add(row.lead_id)
+    return {stage: len(ids) for stage, ids in entered.items()}
 
 
 def _reached(deepest: dict[int, int], stage: Stage) -> int:

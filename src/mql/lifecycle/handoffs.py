@@ -22,7 +22,7 @@ from mql.lifecycle.calendar import add_business_hours
 from mql.lifecycle.config import LifecycleConfig
 from mql.lifecycle.leads import MAX_ID, lead_info
 from mql.lifecycle.outbox import _plain, enqueue
-from mql.lifecycle.records import Actor, Snapshot, as_utc
+from mql.lifecycle.records import THRESHOLD_RULE, Actor, Snapshot, as_utc, utc_text
 from mql.lifecycle.routing import OwnerLoad, RoutingDecision, choose_owner
 from mql.lifecycle.transitions import LeadState, save_state
 from mql.store.lifecycle_tables import handoff_log, handoffs
@@ -43,6 +43,23 @@ class HandoffStatus(StrEnum):
 
 
 OPEN_STATUSES = (HandoffStatus.PENDING, HandoffStatus.APPROVED)
+
+
+def parse_status(text: str) -> HandoffStatus:
+    """A handoff status by name, or a LifecycleError listing the valid ones."""
+    try:
+        return HandoffStatus(text.strip().lower())
+    except ValueError:
+        valid = ", ".join(s.value for s in HandoffStatus)
+        raise LifecycleError(
+            f"status: {text!r} is not a handoff status; use one of {valid}"
+        ) from None
+
+
+def has_owner(conn: Connection, owner: str) -> bool:
+    """Whether any handoff, open or closed, was given to ``owner``."""
+    query = sa.select(handoffs.c.id).where(handoffs.c.owner == owner).limit(1)
+    return conn.execute(query).first() is not None
 
 
 @dataclass(frozen=True)
@@ -114,21 +131,32 @@ def open_handoff_of(conn: Connection, lead_id: int) -> Handoff | None:
 
 
 def list_handoffs(
-    conn: Connection, status: HandoffStatus | None = None, owner: str | None = None
+    conn: Connection,
+    status: HandoffStatus | None = None,
+    owner: str | None = None,
+    lead_id: int | None = None,
 ) -> list[Handoff]:
-    """Handoffs, newest first, optionally of one status or owner."""
-    query = sa.select(handoffs).order_by(handoffs.c.created_at.desc(), handoffs.c.id)
+    """Handoffs, newest first (the later id first on a tie), optionally filtered."""
+    query = sa.select(handoffs).order_by(
+        handoffs.c.created_at.desc(), handoffs.c.id.desc()
+    )
     if status is not None:
         query = query.where(handoffs.c.status == status.value)
     if owner is not None:
         query = query.where(handoffs.c.owner == owner)
+    if lead_id is not None:
+        query = query.where(handoffs.c.lead_id == lead_id)
     return [_handoff(row) for row in conn.execute(query).mappings()]
 
 
 def create_handoff(
-    conn: Connection, state: LeadState, at: datetime, snapshot: Snapshot
+    conn: Connection,
+    state: LeadState,
+    at: datetime,
+    snapshot: Snapshot,
+    actor: Actor = THRESHOLD_RULE,
 ) -> Handoff:
-    """Open the handoff of a new MQL episode of a locked lead in stage mql."""
+    """Open the pending handoff of a new MQL episode of a locked lead in mql."""
     episode = state.episodes + 1
     save_state(conn, state, at, episodes=episode)
     new_id = conn.execute(
@@ -147,9 +175,7 @@ def create_handoff(
         .returning(handoffs.c.id)
     ).scalar_one()
     handoff = get_handoff(conn, new_id)
-    _log(
-        conn, handoff, at, "created", Actor("rule:threshold", "rule"), _summary(handoff)
-    )
+    _log(conn, handoff, at, "created", actor, _summary(handoff))
     return handoff
 
 
@@ -206,9 +232,28 @@ def require_status(handoff: Handoff, *allowed: HandoffStatus, doing: str) -> Non
     """Refuse to act on a handoff whose status does not allow it."""
     if handoff.status not in allowed:
         wanted = " or ".join(s.value for s in allowed)
+        article = "an" if wanted[0] in "aeiou" else "a"
         raise LifecycleError(
             f"cannot {doing} handoff {handoff.id} of lead {handoff.lead_id}: it is "
-            f"{handoff.status.value}, and only a {wanted} handoff can be"
+            f"{handoff.status.value}, and only {article} {wanted} handoff can be"
+        )
+
+
+def require_not_before(handoff: Handoff, at: datetime, doing: str) -> None:
+    """Refuse a person's action dated before the handoff's last recorded step."""
+    steps = [
+        ("created", handoff.created_at),
+        ("approved", handoff.decided_at),
+        ("routed", handoff.routed_at),
+    ]
+    label, last = max(  # the latest step; on a tie, the one listed last
+        ((name, when) for name, when in reversed(steps) if when is not None),
+        key=lambda step: step[1],
+    )
+    if at < last:
+        raise LifecycleError(
+            f"cannot {doing} handoff {handoff.id} at {utc_text(at)}: it was "
+            f"{label} at {utc_text(last)}; give a later --at"
         )
 
 
@@ -270,7 +315,9 @@ def route(
 ) -> RoutingDecision:
     """Give an approved handoff to an owner with an SLA deadline, and record it."""
     attributes = lead_info(conn, handoff.lead_id).attributes
-    decision = choose_owner(config, attributes, owner_loads(conn), exclude)
+    decision = choose_owner(
+        config, attributes, owner_loads(conn), exclude, turn=handoff.id - 1
+    )
     if decision.owner is None:
         if handoff.owner is None and handoff.routed_via is None:
             _update(conn, handoff, routed_via="none")

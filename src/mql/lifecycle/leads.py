@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mql.errors import LifecycleError
-from mql.lifecycle.records import Snapshot
+from mql.lifecycle.records import Snapshot, utc_text
 from mql.lifecycle.routing import lead_attributes
 from mql.store.tables import accounts, lead_scores, leads
 
@@ -156,7 +156,7 @@ class StoredScores:
             return Snapshot()
         explanation = {
             "source": "stored",
-            "as_of": row["as_of"].isoformat(),
+            "as_of": utc_text(row["as_of"]),
             "fit": row["fit"],
             "grade": row["grade"],
             "groups": dict(row["group_values"] or {}),

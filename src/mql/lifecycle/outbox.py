@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mql.lifecycle.leads import lead_info
+from mql.lifecycle.records import utc_text
 from mql.store.lifecycle_tables import outbox_messages
 
 #: Version of the payload shape; receivers can switch on it.
@@ -38,7 +39,7 @@ def enqueue(
         "id": message_id,
         "version": PAYLOAD_VERSION,
         "kind": kind,
-        "at": at.isoformat(),
+        "at": utc_text(at),
         "lead": lead_info(conn, lead_id).summary(),
         "data": _plain(dict(data)),
     }
@@ -56,6 +57,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return utc_text(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if value is None or isinstance(value, str | int | float | bool):

@@ -94,3 +94,14 @@ def as_utc(value: Any) -> datetime | None:
     if not isinstance(instant, datetime):
         raise TypeError(f"expected an instant, got {value!r}")
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """An instant as ISO 8601 in UTC to the second, ending in ``Z``.
+
+    >>> utc_text(datetime(2026, 12, 1, 10, 0, 0, 250, tzinfo=UTC))
+    '2026-12-01T10:00:00Z'
+    """
+    instant = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    plain = instant.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return plain.isoformat() + "Z"

@@ -44,11 +44,13 @@ def choose_owner(
     attributes: Mapping[str, Any],
     loads: Mapping[str, OwnerLoad],
     exclude: Collection[str] = (),
+    turn: int = 0,
 ) -> RoutingDecision:
     """The owner for a handoff whose lead has ``attributes``.
 
     ``attributes`` holds the lead's fields with the account's under ``account.``.
     ``exclude`` lists owners who may not take it (e.g. the one it is taken from).
+    ``turn`` (the handoff's number) rotates the choice among owners still tied.
     """
     field = f"account.{config.routing.relationship_owner_field}"
     partner = attributes.get(field)
@@ -60,10 +62,10 @@ def choose_owner(
         if not _rule_holds(rule, attributes):
             continue
         pool = [o for o in config.owners if o.id in rule.owners]
-        chosen = _round_robin(pool, loads, exclude)
+        chosen = _round_robin(pool, loads, exclude, turn)
         if chosen is not None:
             return RoutingDecision(chosen, "rule", f"rule {rule.name}")
-    chosen = _round_robin(list(config.owners), loads, exclude)
+    chosen = _round_robin(list(config.owners), loads, exclude, turn)
     if chosen is not None:
         return RoutingDecision(chosen, "round_robin", "next owner with capacity")
     return RoutingDecision(None, "none", "no active owner has spare capacity")
@@ -74,12 +76,15 @@ def _rule_holds(rule: RoutingRule, attributes: Mapping[str, Any]) -> bool:
 
 
 def _round_robin(
-    pool: list[Owner], loads: Mapping[str, OwnerLoad], exclude: Collection[str]
+    pool: list[Owner],
+    loads: Mapping[str, OwnerLoad],
+    exclude: Collection[str],
+    turn: int = 0,
 ) -> str | None:
-    """The owner with capacity who was assigned least recently (file order on ties)."""
+    """A free owner: fewest open, then least recently assigned, then by ``turn``."""
     free = [
-        (index, owner)
-        for index, owner in enumerate(pool)
+        owner
+        for owner in pool
         if owner.active
         and owner.id not in exclude
         and loads.get(owner.id, OwnerLoad()).open < owner.capacity
@@ -87,12 +92,13 @@ def _round_robin(
     if not free:
         return None
 
-    def key(item: tuple[int, Owner]) -> tuple[datetime, int]:
-        index, owner = item
-        last = loads.get(owner.id, OwnerLoad()).last_assigned
-        return (last or _NEVER, index)
+    def key(owner: Owner) -> tuple[int, datetime]:
+        load = loads.get(owner.id, OwnerLoad())
+        return (load.open, load.last_assigned or _NEVER)
 
-    return min(free, key=key)[1].id
+    best = min(key(owner) for owner in free)
+    tied = [owner for owner in free if key(owner) == best]
+    return tied[turn % len(tied)].id
 
 
 def lead_attributes(

@@ -32,6 +32,7 @@ from mql.lifecycle.transitions import (
     apply_move,
     history,
     lock_state,
+    moved,
 )
 from mql.store import Store
 
@@ -118,12 +119,32 @@ class Lifecycle:
             return lock_state(conn, resolve_lead(conn, lead)).stage
 
     def handoffs(
-        self, status: str | None = None, owner: str | None = None
+        self,
+        status: str | None = None,
+        owner: str | None = None,
+        lead: str | int | None = None,
     ) -> list[ho.Handoff]:
-        """Handoffs, newest first, optionally of one status or owner."""
-        wanted = _parse_status(status) if status else None
+        """Handoffs, newest first, optionally of one status, owner or lead."""
+        wanted = ho.parse_status(status) if status is not None else None
         with self._tx() as conn:
-            return ho.list_handoffs(conn, wanted, owner)
+            if owner is not None:
+                self._require_owner(conn, owner)
+            lead_id = resolve_lead(conn, lead) if lead is not None else None
+            return ho.list_handoffs(conn, wanted, owner, lead_id)
+
+    def _require_owner(self, conn: Connection, owner: str) -> None:
+        """Refuse an owner neither configured nor named on any handoff."""
+        if self.config.owner(owner) is not None or ho.has_owner(conn, owner):
+            return
+        known = ", ".join(o.id for o in self.config.owners)
+        where = (
+            f"the configured owners are {known}"
+            if known
+            else "no owners are configured (give --config or lifecycle.yaml)"
+        )
+        raise LifecycleError(
+            f"owner: {owner!r} is not a configured owner and has no handoffs; {where}"
+        )
 
     def handoff(self, handoff_id: int) -> ho.Handoff:
         """One handoff by id."""
@@ -154,9 +175,11 @@ class Lifecycle:
 
         def work(conn: Connection) -> Transition:
             state = lock_state(conn, resolve_lead(conn, lead))
+            if target == Stage.SAL and state.stage not in _ACCEPTED_BEFORE:
+                self._refuse_sal(conn, state)
             handoff_id = self._withdraw(conn, state, target, actor, reason, when)
             snap = self.scorer.snapshot(conn, state.lead_id, when)
-            return apply_move(
+            transition = apply_move(
                 conn,
                 state,
                 target,
@@ -166,8 +189,33 @@ class Lifecycle:
                 snapshot=snap,
                 handoff_id=handoff_id,
             )
+            if target == Stage.MQL:
+                ho.create_handoff(conn, moved(state, transition), when, snap, actor)
+            return transition
 
         return self._retrying(work)
+
+    def _refuse_sal(self, conn: Connection, state: LeadState) -> None:
+        """A lead reaches SAL only by the owner accepting its approved handoff."""
+        handoff = ho.open_handoff_of(conn, state.lead_id)
+        lead = state.lead_id
+        if handoff is None:
+            raise LifecycleError(
+                f"lead {lead} (stage {state.stage}) has no approved handoff; a lead "
+                "becomes SAL only when its owner accepts an approved handoff: "
+                f"`mql move {lead} mql` opens one, `mql handoffs approve ID` "
+                f"approves it, then `mql accept {lead}`"
+            )
+        if handoff.status == ho.HandoffStatus.PENDING:
+            raise LifecycleError(
+                f"lead {lead} has handoff {handoff.id}, still pending; it needs "
+                f"approval first (`mql handoffs approve {handoff.id}`), then the "
+                f"owner accepts it with `mql accept {lead}`"
+            )
+        raise LifecycleError(
+            f"lead {lead} has handoff {handoff.id} (approved); the owner accepts it "
+            f"with `mql accept {lead}`, which moves it to SAL"
+        )
 
     def _withdraw(
         self,
@@ -183,10 +231,7 @@ class Lifecycle:
         if handoff is None:
             return None
         if target == Stage.SAL:
-            raise LifecycleError(
-                f"lead {state.lead_id} has handoff {handoff.id} ({handoff.status}); "
-                "the owner accepts it with `mql accept`, which moves it to SAL"
-            )
+            self._refuse_sal(conn, state)
         ho.close(
             conn,
             handoff,
@@ -210,6 +255,7 @@ class Lifecycle:
         def work(conn: Connection) -> ho.Handoff:
             handoff = ho.get_handoff(conn, handoff_id)
             lock_state(conn, handoff.lead_id)
+            ho.require_not_before(handoff, when, "approve")
             approved = ho.decide(conn, handoff, when, actor, True, reason)
             ho.route(conn, self.config, approved, when)
             return ho.get_handoff(conn, handoff_id)
@@ -225,6 +271,7 @@ class Lifecycle:
         def work(conn: Connection) -> ho.Handoff:
             handoff = ho.get_handoff(conn, handoff_id)
             state = lock_state(conn, handoff.lead_id)
+            ho.require_not_before(handoff, when, "reject")
             rejected = ho.decide(conn, handoff, when, actor, False, reason)
             self._leave_mql(
                 conn,
@@ -275,7 +322,14 @@ class Lifecycle:
         when = self._at(at)
 
         def work(conn: Connection) -> Transition:
-            state, handoff = self._approved_handoff(conn, lead, "accept")
+            state, handoff = self._approved_handoff(conn, lead, "accept", when)
+            if handoff.owner is None:
+                raise LifecycleError(
+                    f"cannot accept handoff {handoff.id} of lead {handoff.lead_id}: "
+                    "it has no owner yet (nobody had spare capacity); add an owner "
+                    "or capacity in the lifecycle configuration and run `mql "
+                    "lifecycle sync`, which routes it"
+                )
             ho.close(conn, handoff, when, ho.HandoffStatus.ACCEPTED, actor, None)
             details: dict[str, Any] = {"owner": handoff.owner, "due_at": handoff.due_at}
             if handoff.routed_at is not None:
@@ -298,7 +352,7 @@ class Lifecycle:
             raise LifecycleError("declining a handoff needs a reason (--reason TEXT)")
 
         def work(conn: Connection) -> Transition:
-            state, handoff = self._approved_handoff(conn, lead, "decline")
+            state, handoff = self._approved_handoff(conn, lead, "decline", when)
             ho.close(conn, handoff, when, ho.HandoffStatus.DECLINED, actor, reason)
             return self._leave_mql(
                 conn,
@@ -313,7 +367,7 @@ class Lifecycle:
         return self._retrying(work)
 
     def _approved_handoff(
-        self, conn: Connection, lead: str | int, doing: str
+        self, conn: Connection, lead: str | int, doing: str, when: datetime
     ) -> tuple[LeadState, ho.Handoff]:
         state = lock_state(conn, resolve_lead(conn, lead))
         handoff = ho.open_handoff_of(conn, state.lead_id)
@@ -323,6 +377,7 @@ class Lifecycle:
                 f"to {doing}; see `mql handoffs list`"
             )
         ho.require_status(handoff, ho.HandoffStatus.APPROVED, doing=doing)
+        ho.require_not_before(handoff, when, doing)
         return state, handoff
 
     def qualify(
@@ -464,21 +519,14 @@ class Lifecycle:
         return True
 
 
+#: Stages after SAL: a lead there was accepted before and may move back to SAL.
+_ACCEPTED_BEFORE = (Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.CLIENT)
+
 _GUARDED = {
     Stage.SQL: "BANT (`mql bant`)",
     Stage.OPPORTUNITY: "a value and expected close (`mql opportunity`)",
     Stage.CLIENT: "a won reason (`mql won`)",
 }
-
-
-def _parse_status(text: str) -> ho.HandoffStatus:
-    try:
-        return ho.HandoffStatus(text.strip().lower())
-    except ValueError:
-        valid = ", ".join(s.value for s in ho.HandoffStatus)
-        raise LifecycleError(
-            f"{text!r} is not a handoff status; use one of {valid}"
-        ) from None
 
 
 def _is_retryable(exc: sa.exc.OperationalError) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -263,7 +263,7 @@ Action = tuple[datetime, str]
 def _next_action(conn: Connection, handoff: ho.Handoff, at: datetime) -> Action | None:
     """The earliest thing due on an open handoff up to ``at``, if any."""
     actions: list[Action] = []
-    lapse = _lapse_instant(conn, handoff)
+    lapse = _lapse_instant(conn, handoff, at)
     if lapse is not None:
         actions.append((lapse, "lapse"))
     if handoff.status == ho.HandoffStatus.APPROVED:
@@ -275,19 +275,47 @@ def _next_action(conn: Connection, handoff: ho.Handoff, at: datetime) -> Action 
     return min(due) if due else None
 
 
-def _lapse_instant(conn: Connection, handoff: ho.Handoff) -> datetime | None:
-    """When the lead's MQL ends by its current score (None: it does not)."""
-    row = conn.execute(
+def _score_row(conn: Connection, lead_id: int) -> sa.Row[Any] | None:
+    return conn.execute(
         sa.select(
-            lead_scores.c.mql, lead_scores.c.mql_until, lead_scores.c.as_of
-        ).where(lead_scores.c.lead_id == handoff.lead_id)
+            lead_scores.c.mql,
+            lead_scores.c.mql_until,
+            lead_scores.c.as_of,
+            lead_scores.c.score,
+            lead_scores.c.disqualified_reason,
+        ).where(lead_scores.c.lead_id == lead_id)
     ).first()
+
+
+def _rescored_out(row: sa.Row[Any] | None, handoff: ho.Handoff) -> bool:
+    """Whether a scoring after the handoff opened took the lead out of MQL.
+
+    A score older than the handoff that is not an MQL is a person's manual move to
+    mql (``mql move LEAD mql``): it stands until a person or a rescoring ends it.
+    """
+    if row is None or row.mql or row.as_of is None:
+        return False
+    scored = as_utc(row.as_of)
+    return scored is not None and scored > handoff.created_at
+
+
+def _lapse_instant(
+    conn: Connection, handoff: ho.Handoff, at: datetime
+) -> datetime | None:
+    """When the lead's MQL ends by its current score (None: it does not).
+
+    An MQL ends at its ``mql_until``. A lead rescored out of MQL (e.g. by a
+    disqualifier) ends when a sync sees it, at the sync's instant, never earlier
+    (an earlier sync may have shown the handoff still pending).
+    """
+    row = _score_row(conn, handoff.lead_id)
     if row is None:
         return None
     if row.mql:
-        return row.mql_until  # type: ignore[no-any-return]
-    # Rescored out of MQL (e.g. a disqualifier): it ended when it was scored.
-    return max(row.as_of, handoff.created_at)  # type: ignore[no-any-return]
+        return as_utc(row.mql_until)
+    if not _rescored_out(row, handoff):
+        return None
+    return max(at, as_utc(row.as_of) or at)
 
 
 def _open_handoffs(conn: Connection) -> list[ho.Handoff]:
@@ -360,21 +388,33 @@ def _lapse(
     fresh: LeadState,
     instant: datetime,
 ) -> None:
-    ho.close(
-        conn, handoff, instant, ho.HandoffStatus.LAPSED, LAPSE_RULE, INTENT_DECAYED
-    )
+    """Close a handoff whose MQL ended; recycle (or disqualify) the lead."""
+    target, reason = _why_it_ended(_score_row(conn, handoff.lead_id), handoff)
+    ho.close(conn, handoff, instant, ho.HandoffStatus.LAPSED, LAPSE_RULE, reason)
     if fresh.stage == Stage.MQL:
         snap = lifecycle.scorer.snapshot(conn, handoff.lead_id, instant)
         apply_move(
             conn,
             fresh,
-            Stage.RECYCLED,
+            target,
             at=max(instant, fresh.since),
             actor=LAPSE_RULE,
-            reason=INTENT_DECAYED,
+            reason=reason,
             snapshot=snap,
             handoff_id=handoff.id,
         )
+
+
+def _why_it_ended(row: sa.Row[Any] | None, handoff: ho.Handoff) -> tuple[Stage, str]:
+    """The stage a lapsed MQL goes to and the reason recorded."""
+    if not _rescored_out(row, handoff) or row is None:
+        return Stage.RECYCLED, INTENT_DECAYED
+    if row.disqualified_reason:
+        return Stage.DISQUALIFIED, f"disqualified: {row.disqualified_reason}"
+    return (
+        Stage.RECYCLED,
+        f"rescored below the MQL threshold (score {row.score:.1f})",
+    )
 
 
 def next_due(conn: Connection, at: datetime) -> datetime | None:
