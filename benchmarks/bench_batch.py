@@ -47,6 +47,16 @@ FLOOR_SQL = """
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    VmHWM rather than ru_maxrss: Linux carries ru_maxrss over from the forking
+    parent into the child, which would add the parent's memory to each figure.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

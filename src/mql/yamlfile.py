@@ -28,6 +28,8 @@ ErrorFactory = Callable[[str, int | None], Exception]
 
 #: The fix suggested for text that is not YAML at all, unless a reader gives one.
 DEFAULT_SYNTAX_HINT = "check indentation and quoting"
+#: The fix for a value YAML cannot build: in practice a date such as 2025-02-30.
+DEFAULT_VALUE_HINT = "write dates as YYYY-MM-DD"
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -135,4 +137,12 @@ def _build(
         return [
             _build(item, (*path, i), lines, error) for i, item in enumerate(node.value)
         ]
-    return safe_scalar(node)
+    try:
+        return safe_scalar(node)
+    except (yaml.YAMLError, ValueError) as exc:
+        field = ".".join(str(p) for p in path) or "document"
+        raise error(
+            f"{field}: {node.value!r} is not a valid value ({exc}); "
+            f"{DEFAULT_VALUE_HINT}",
+            node.start_mark.line + 1,
+        ) from None

@@ -90,3 +90,28 @@ def test_between_inverts_add(start: datetime, minutes: int) -> None:
     assert business_hours_between(start, due, NEW_YORK) == pytest.approx(hours)
     assert due >= start
     assert due - start >= timedelta(minutes=minutes)
+
+
+#: Every day, midnight to eight: the window that holds the switch back from EDT.
+NIGHT_SHIFT = BusinessCalendar(
+    timezone="America/New_York",
+    start=time(0, 0),
+    end=time(8, 0),
+    days=frozenset(range(7)),
+)
+
+
+def test_a_window_spanning_the_switch_back_counts_its_real_hours() -> None:
+    # 2026-11-01: clocks go back from 02:00 EDT to 01:00 EST, so 00:00-08:00
+    # local is 04:00-13:00 UTC, nine real hours.
+    opens = datetime(2026, 11, 1, 4, tzinfo=UTC)
+    closes = datetime(2026, 11, 1, 13, tzinfo=UTC)
+    assert business_hours_between(opens, closes, NIGHT_SHIFT) == 9.0
+    due = add_business_hours(opens, 8.5, NIGHT_SHIFT)
+    assert due == datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+    local = opens.astimezone(NIGHT_SHIFT.zone)
+    assert add_business_hours(local, 8.5, NIGHT_SHIFT) == due
+    assert (
+        business_hours_between(local, due.astimezone(NIGHT_SHIFT.zone), NIGHT_SHIFT)
+        == 8.5
+    )

@@ -195,3 +195,53 @@ def test_reject_decline_lost_and_the_outbox_commands(db: str, tmp_path: Path) ->
     assert "deliveries queued again" in run(
         "lifecycle", "retry", "--config", str(config)
     )
+
+
+def _invoke(db: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(_app(), ["--db", db, *args])
+    return result.exit_code, result.output
+
+
+def test_history_needs_no_configuration(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MQL_LIFECYCLE_CONFIG", raising=False)
+    (tmp_path / "lifecycle.yaml").write_text("owners: [\n", encoding="utf-8")
+    code, out = _invoke(db, "history", "cfo@acme.example")
+    assert code == 0, out
+    code, out = _invoke(db, "lifecycle", "sync", "--at", "2026-12-01T11:00")
+    assert code == 2
+    assert "lifecycle.yaml:2: not valid YAML" in out
+
+
+def test_unknown_statuses_and_owners_are_errors(db: str, tmp_path: Path) -> None:
+    config = tmp_path / "lifecycle.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    code, out = _invoke(db, "handoffs", "export", "--status", "nope")
+    assert code == 2
+    assert "'nope' is not a handoff status; use one of pending" in out
+    code, out = _invoke(db, "lifecycle", "outbox", "--status", "bogus")
+    assert code == 2
+    assert "'bogus' is not a delivery status; use one of pending" in out
+    code, out = _invoke(
+        db, "handoffs", "list", "--owner", "nobody", "--config", str(config)
+    )
+    assert code == 2
+    assert "the configured owners are ana, ben, cho" in " ".join(out.split())
+
+
+def test_handoff_status_help_lists_withdrawn() -> None:
+    result = CliRunner().invoke(_app(), ["handoffs", "list", "--help"])
+    assert "withdrawn" in result.output
+
+
+def test_json_instants_are_utc_seconds_with_z(db: str) -> None:
+    code, out = _invoke(db, "lifecycle", "sync", "--at", "2026-12-01T11:00:00.5")
+    assert code == 0, out
+    code, out = _invoke(db, "handoffs", "list", "-f", "json")
+    assert '"created_at": "2026-12-01T10:00:00Z"' in out
+    code, out = _invoke(
+        db, "lifecycle", "sync", "--at", "2026-12-01T11:00:00.5", "-f", "json"
+    )
+    assert '"value": "2026-12-01T11:00:00Z"' in out

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mql.errors import LifecycleError
 from mql.lifecycle import Actor, Dispatcher, Lifecycle, deliveries, parse_config, verify
 from mql.lifecycle.signing import ID_HEADER, SIGNATURE_HEADER
 from mql.store import Store, open_store
@@ -156,9 +157,49 @@ def test_parallel_dispatchers_deliver_each_message_once(
         for thread in threads:
             thread.join(timeout=60)
         ids = [headers[ID_HEADER] for headers, _ in receiver.received]
-        assert len(ids) == 20
-        assert len(set(ids)) == 20
+        # Each move to mql writes a stage change and opens a handoff: 40 messages.
+        assert len(ids) == 40
+        assert len(set(ids)) == 40
         assert Dispatcher(setup, config).pending() == 0
     finally:
         for store in [*stores, setup]:
             store.close()
+
+
+def _many_messages(store: Store, url: str, count: int) -> Dispatcher:
+    config = parse_config(
+        f"webhooks:\n  - {{name: crm, url: '{url}', secret: {SECRET}, "
+        "kinds: [lead.stage_changed]}\n"
+    )
+    lifecycle = Lifecycle(store, config)
+    for i in range(count):
+        lead = add_lead(store, f"m{i}@x.example")
+        lifecycle.move(lead, "subscriber", Actor("ana"), reason="newsletter", at=T0)
+    return Dispatcher(store, config, clock=Clock(datetime.now(UTC)))
+
+
+def test_a_dispatch_run_sends_everything_due_not_just_a_hundred(
+    store: Store, receiver: Receiver
+) -> None:
+    dispatcher = _many_messages(store, receiver.url, 130)
+    report = dispatcher.run()
+    assert (report.delivered, report.stopped_at_max) == (130, False)
+    assert len(receiver.received) == 130
+    assert dispatcher.pending() == 0
+
+
+def test_a_dispatch_run_stops_at_its_maximum(store: Store, receiver: Receiver) -> None:
+    dispatcher = _many_messages(store, receiver.url, 12)
+    first = dispatcher.run(max_deliveries=5)
+    assert (first.delivered, first.stopped_at_max) == (5, True)
+    rest = dispatcher.run(max_deliveries=100)
+    assert (rest.delivered, rest.stopped_at_max) == (7, False)
+
+
+def test_an_unknown_delivery_status_is_refused(store: Store) -> None:
+    with pytest.raises(
+        LifecycleError,
+        match=r"^status: 'bogus' is not a delivery status; use one of pending, "
+        r"delivered, failed$",
+    ):
+        deliveries(store, "bogus")

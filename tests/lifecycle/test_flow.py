@@ -159,7 +159,9 @@ def test_reject_needs_a_reason_and_recycles(lifecycle: Lifecycle) -> None:
 def test_accepting_before_approval_is_refused(lifecycle: Lifecycle) -> None:
     lead = _mql(lifecycle, "a@x.example")
     lifecycle.sync(T0)
-    with pytest.raises(LifecycleError, match="it is pending, and only an approved handoff"):
+    with pytest.raises(
+        LifecycleError, match="it is pending, and only an approved handoff"
+    ):
         lifecycle.accept(lead, ANA, at=T0)
 
 

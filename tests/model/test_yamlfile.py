@@ -107,3 +107,13 @@ def test_the_lifecycle_config_reads_yaml_1_2():
     )
     assert (config.sla.start, config.sla.end) == (time(8, 30), time(17, 0))
     assert config.routing.rules[0].when["country"].equals == "NO"
+
+
+def test_a_value_yaml_cannot_build_is_refused_with_its_field_and_line():
+    with pytest.raises(
+        YamlProblem,
+        match=r"^holidays\.1: '2025-02-30' is not a valid value \(.*\); write dates "
+        r"as YYYY-MM-DD",
+    ) as info:
+        read_yaml("holidays:\n  - 2025-12-25\n  - 2025-02-30\n", YamlProblem)
+    assert info.value.line == 3

@@ -17,7 +17,13 @@ import ibis
 import ibis.expr.types as ir
 
 from mql.batch.conditions import Text, conditions, prepare
-from mql.batch.layout import EVENT_CORE, LEAD_CORE, LEAD_KEY, column_map
+from mql.batch.layout import (
+    EVENT_CORE,
+    LEAD_CORE,
+    LEAD_KEY,
+    column_map,
+    event_properties,
+)
 from mql.model.schema import GRADES, Decay, IntentRule, Model
 
 SECONDS_PER_DAY = 86_400.0
@@ -78,10 +84,17 @@ def _window(
     )
 
 
-def _deduplicated(events: ir.Table) -> ir.Table:
+def _deduplicated(model: Model, events: ir.Table) -> ir.Table:
+    """One row per (lead, id): the earliest copy, then the one whose type and
+    model-read properties (by name, missing first) sort first (docs/scoring.md)."""
+    content = [
+        ibis.asc(events[name].cast("string"), nulls_first=True)
+        for name in event_properties(model)
+        if name in events.columns
+    ]
     first = ibis.row_number().over(
         group_by=[events[LEAD_KEY], events["id"]],
-        order_by=[events["ts"], events["type"]],
+        order_by=[events["ts"], events["type"], *content],
     )
     return events.mutate(_dup=first).filter(lambda t: t._dup == 0).drop("_dup")
 
@@ -243,7 +256,7 @@ def activities(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Ta
     ``m<k>`` (matches rule k) and ``key<k>`` (its once_per value)."""
     events = events.filter(events["ts"] <= flt(at))
     if dedupe:
-        events = _deduplicated(events)
+        events = _deduplicated(model, events)
     return _matches(model, events)
 
 

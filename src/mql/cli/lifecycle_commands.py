@@ -344,11 +344,20 @@ def move(
 ) -> None:
     """Move a lead to a stage (skips and moves back need --reason).
 
+    Moving to mql opens a pending handoff that waits for approval; a lead becomes
+    sal only through `mql handoffs approve` and `mql accept`.
+
     Example: mql move cfo@acme.example disqualified --reason "competitor"
     """
     with _lifecycle(ctx) as lc:
         t = lc.move(lead, stage, _actor(by), reason, at)
     _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    if t.to_stage.value == "mql":
+        stdout.print(
+            f"lead {t.lead_id}: handoff opened, pending approval "
+            "(see `mql handoffs list --status pending`)",
+            highlight=False,
+        )
 
 
 def _moved(lead_id: int, source: str, target: str, kind: str) -> None:

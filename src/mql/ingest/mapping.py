@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mql.errors import InputError
+from mql.yamlfile import line_of, read_yaml
 
 Kind = Literal["leads", "events"]
 ValueType = Literal["text", "number", "integer", "boolean", "datetime"]
@@ -190,22 +190,18 @@ def parse_mapping(text: str, source: str = "<string>") -> Mapping:
     ...
     mql.errors.InputError: <string>:1: timezone: unknown time zone 'Mars/Base'; ...
     """
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise InputError(
-            f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}; check "
-            "indentation and quoting"
-        ) from exc
-    if root is None:
+
+    def error(message: str, line: int | None) -> InputError:
+        where = f"{source}:{line}" if line is not None else source
+        return InputError(f"{where}: {message}")
+
+    document = read_yaml(text, error)
+    if document.data is None:
         return Mapping()
-    lines: dict[tuple[str | int, ...], int] = {}
-    data = _to_python(root, (), lines)
+    data, lines = document.data, document.lines
     if not isinstance(data, dict):
         raise InputError(
-            f"{source}:{root.start_mark.line + 1}: a mapping file must be a YAML "
+            f"{source}:{document.root_line}: a mapping file must be a YAML "
             "mapping with keys such as fields:, timezone:, date_format:"
         )
     try:
@@ -214,34 +210,12 @@ def parse_mapping(text: str, source: str = "<string>") -> Mapping:
         raise _mapping_error(exc, lines, source) from None
 
 
-def _to_python(
-    node: yaml.Node, path: tuple[str | int, ...], lines: dict[Any, int]
-) -> Any:
-    """Python data from a YAML node, remembering the line of every path."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            out[key] = _to_python(value_node, (*path, key), lines)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _to_python(item, (*path, i), lines) for i, item in enumerate(node.value)
-        ]
-    return yaml.safe_load(yaml.serialize(node))
-
-
 def _mapping_error(
     exc: ValidationError, lines: dict[Any, int], source: str
 ) -> InputError:
     first = exc.errors()[0]
     loc = tuple(first["loc"])
-    line = next(
-        (lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines),
-        None,
-    )
+    line = line_of(lines, loc)
     # Union members add their own names to the location; keep the YAML keys only.
     field = (
         ".".join(str(p) for p in loc if str(p) in _yaml_keys(loc, lines)) or "mapping"

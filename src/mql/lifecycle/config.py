@@ -15,7 +15,6 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,6 +29,7 @@ from pydantic import (
 from mql.errors import LifecycleError
 from mql.lifecycle.calendar import BusinessCalendar
 from mql.model.schema import Condition
+from mql.yamlfile import line_of, read_yaml
 
 #: Day names accepted in ``sla.days``, Monday first as in ``date.weekday()``.
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -252,60 +252,24 @@ def load_config(path: str | Path) -> LifecycleConfig:
 
 def parse_config(text: str, source: str = "<string>") -> LifecycleConfig:
     """Validate a lifecycle configuration given as YAML text."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise LifecycleError(
-            f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}; check "
-            "indentation and quoting"
-        ) from exc
-    if root is None:
+
+    def error(message: str, line: int | None) -> LifecycleError:
+        where = f"{source}:{line}" if line is not None else source
+        return LifecycleError(f"{where}: {message}")
+
+    document = read_yaml(text, error)
+    if document.data is None:
         return LifecycleConfig()
-    lines: dict[Path_, int] = {}
-    data = _to_python(root, (), lines, source)
+    data, lines = document.data, document.lines
     if not isinstance(data, dict):
         raise LifecycleError(
-            f"{source}:{root.start_mark.line + 1}: the configuration must be a "
+            f"{source}:{document.root_line}: the configuration must be a "
             "mapping with owners, routing, sla, approval, webhooks, dispatch"
         )
     try:
         return LifecycleConfig.model_validate(data)
     except ValidationError as exc:
         raise _config_error(exc, lines, source, data) from None
-
-
-def _to_python(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str
-) -> Any:
-    """Python data from a composed YAML node, remembering the line of each path."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            if key in out:
-                raise LifecycleError(
-                    f"{source}:{key_node.start_mark.line + 1}: key {key!r} appears "
-                    "twice in the same mapping; keep one"
-                )
-            out[key] = _to_python(value_node, (*path, key), lines, source)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _to_python(item, (*path, i), lines, source)
-            for i, item in enumerate(node.value)
-        ]
-    try:
-        return yaml.safe_load(yaml.serialize(node))
-    except (yaml.YAMLError, ValueError) as exc:
-        field = ".".join(str(p) for p in path) or "configuration"
-        raise LifecycleError(
-            f"{source}:{node.start_mark.line + 1}: {field}: {node.value!r} is not a "
-            f"valid value ({exc}); write dates as YYYY-MM-DD"
-        ) from None
 
 
 def _reference_path(data: Any) -> Path_ | None:
@@ -326,8 +290,10 @@ def _reference_path(data: Any) -> Path_ | None:
 
 def _section(name: str, value: Any) -> Any:
     """One section of the configuration, validated on its own."""
-    adapter = TypeAdapter(LifecycleConfig.model_fields[name].annotation)
-    return adapter.validate_python(value)
+    annotation = LifecycleConfig.model_fields[name].annotation
+    if annotation is None:
+        return value
+    return TypeAdapter(annotation).validate_python(value)
 
 
 def _config_error(
@@ -338,10 +304,7 @@ def _config_error(
     loc = tuple("in" if part == "in_" else part for part in first["loc"])
     if not loc:  # a reference between sections: find where it is written
         loc = _reference_path(data) or loc
-    line = next(
-        (lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines),
-        None,
-    )
+    line = line_of(lines, loc)
     field = ".".join(str(p) for p in loc) or "configuration"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":

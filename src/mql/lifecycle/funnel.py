@@ -61,9 +61,7 @@ def funnel(conn: Connection) -> list[StageFigures]:
     stays = _stays(moves)
     lines = []
     for stage in Stage:
-        reached = (
-            _reached(deepest, stage) if stage in FUNNEL else entered.get(stage, 0)
-        )
+        reached = _reached(deepest, stage) if stage in FUNNEL else entered.get(stage, 0)
         lines.append(
             StageFigures(
                 stage=stage,

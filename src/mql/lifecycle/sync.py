@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -275,8 +275,19 @@ def _next_action(conn: Connection, handoff: ho.Handoff, at: datetime) -> Action 
     return min(due) if due else None
 
 
-def _score_row(conn: Connection, lead_id: int) -> sa.Row[Any] | None:
-    return conn.execute(
+@dataclass(frozen=True)
+class _Scored:
+    """The stored score that decides whether a lead is still an MQL."""
+
+    mql: bool
+    mql_until: datetime | None
+    as_of: datetime | None
+    score: float
+    disqualified_reason: str | None
+
+
+def _score_row(conn: Connection, lead_id: int) -> _Scored | None:
+    row = conn.execute(
         sa.select(
             lead_scores.c.mql,
             lead_scores.c.mql_until,
@@ -285,9 +296,18 @@ def _score_row(conn: Connection, lead_id: int) -> sa.Row[Any] | None:
             lead_scores.c.disqualified_reason,
         ).where(lead_scores.c.lead_id == lead_id)
     ).first()
+    if row is None:
+        return None
+    return _Scored(
+        mql=bool(row.mql),
+        mql_until=as_utc(row.mql_until),
+        as_of=as_utc(row.as_of),
+        score=float(row.score or 0.0),
+        disqualified_reason=row.disqualified_reason,
+    )
 
 
-def _rescored_out(row: sa.Row[Any] | None, handoff: ho.Handoff) -> bool:
+def _rescored_out(row: _Scored | None, handoff: ho.Handoff) -> bool:
     """Whether a scoring after the handoff opened took the lead out of MQL.
 
     A score older than the handoff that is not an MQL is a person's manual move to
@@ -295,8 +315,7 @@ def _rescored_out(row: sa.Row[Any] | None, handoff: ho.Handoff) -> bool:
     """
     if row is None or row.mql or row.as_of is None:
         return False
-    scored = as_utc(row.as_of)
-    return scored is not None and scored > handoff.created_at
+    return row.as_of > handoff.created_at
 
 
 def _lapse_instant(
@@ -312,10 +331,10 @@ def _lapse_instant(
     if row is None:
         return None
     if row.mql:
-        return as_utc(row.mql_until)
-    if not _rescored_out(row, handoff):
+        return row.mql_until
+    if not _rescored_out(row, handoff) or row.as_of is None:
         return None
-    return max(at, as_utc(row.as_of) or at)
+    return max(at, row.as_of)
 
 
 def _open_handoffs(conn: Connection) -> list[ho.Handoff]:
@@ -405,7 +424,7 @@ def _lapse(
         )
 
 
-def _why_it_ended(row: sa.Row[Any] | None, handoff: ho.Handoff) -> tuple[Stage, str]:
+def _why_it_ended(row: _Scored | None, handoff: ho.Handoff) -> tuple[Stage, str]:
     """The stage a lapsed MQL goes to and the reason recorded."""
     if not _rescored_out(row, handoff) or row is None:
         return Stage.RECYCLED, INTENT_DECAYED
