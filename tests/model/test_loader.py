@@ -36,6 +36,13 @@ FIT = BASE + "fit:\n  - id: a\n    when: {title: x}\n"
             id="unknown-condition-kind",
         ),
         pytest.param(
+            BASE + "intent:\n  - id: v\n    event: [page_view, page_view]\n"
+            "    points: 5\n    group: web\n    repeat: every\n",
+            "m.yaml:6: intent.0.event: event types ['page_view'] are listed more than "
+            "once",
+            id="event-type-twice",
+        ),
+        pytest.param(
             BASE + "decay: {rate: 0.2, grace: 3}\n",
             "m.yaml:4: decay.grace: unknown key; did you mean 'grace_days'?",
             id="unknown-decay-key",

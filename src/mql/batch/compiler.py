@@ -99,8 +99,18 @@ def _deduplicated(model: Model, events: ir.Table) -> ir.Table:
     return events.mutate(_dup=first).filter(lambda t: t._dup == 0).drop("_dup")
 
 
-def _matches(model: Model, events: ir.Table) -> ir.Table:
-    columns = column_map(events.columns, reserved=EVENT_CORE)
+def _matches(
+    model: Model, events: ir.Table, columns: dict[str, str] | None = None
+) -> ir.Table:
+    """Per matching event, the flags ``m<k>`` and the once_per keys ``key<k>``.
+
+    ``columns`` maps a property to its column (by default, to the column of
+    its name); with it, the rows are the distinct combinations of
+    :func:`_matches_by_value` and carry the type and those columns along.
+    """
+    by_value = columns is not None
+    if columns is None:
+        columns = column_map(events.columns, reserved=EVENT_CORE)
     fields = [field for rule in model.intent for field in rule.where]
     events, texts = prepare(events, fields, columns)
     flags: dict[str, ir.BooleanValue] = {}
@@ -118,7 +128,40 @@ def _matches(model: Model, events: ir.Table) -> ir.Table:
         if rule.repeat.mode == "once_per"
     }
     # Only what the later steps read: a narrow table is cheap to share.
-    return events.select(LEAD_KEY, "id", "ts", **flags, **keys).filter(activity)
+    carried = ["type", *columns.values()] if by_value else [LEAD_KEY, "id", "ts"]
+    return events.select(*carried, **flags, **keys).filter(activity)
+
+
+#: Match rules on the distinct (type, properties) combinations, then join back.
+MATCH_ON_DISTINCT = False
+
+
+def _matches_by_value(model: Model, events: ir.Table) -> ir.Table:
+    """The flags and keys of :func:`_matches`, computed once per distinct
+    combination of the event type and the properties the model reads.
+
+    A site has a few thousand distinct pages against millions of views: the text
+    tests run on the small table of combinations, which an inner join brings
+    back to the events (combinations that match no rule drop out there). Every
+    condition and key reads a null property as empty text, so null becomes ``''``
+    in the join key, which then never compares nulls.
+    """
+    present = column_map(events.columns, reserved=EVENT_CORE)
+    read = [name for name in event_properties(model) if name in present]
+    slots = {name: f"_v{i}" for i, name in enumerate(read)}
+    coded = events.mutate(
+        **{
+            slot: events[present[name]].cast("string").fill_null("")
+            for name, slot in slots.items()
+        }
+    )
+    combos = coded.select("type", *slots.values()).distinct()
+    matched = _matches(model, combos, slots)
+    flags = [c for c in matched.columns if c.startswith(("m", "key"))]
+    joined = coded.select(LEAD_KEY, "id", "ts", "type", *slots.values()).join(
+        matched, ["type", *slots.values()]
+    )
+    return joined.select(LEAD_KEY, "id", "ts", *flags)
 
 
 def _key_value(
@@ -257,6 +300,8 @@ def activities(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Ta
     events = events.filter(events["ts"] <= flt(at))
     if dedupe:
         events = _deduplicated(model, events)
+    if MATCH_ON_DISTINCT:
+        return _matches_by_value(model, events)
     return _matches(model, events)
 
 

@@ -45,6 +45,7 @@ ENTRY_FIELDS = (
     "factor",
     "value",
     "note",
+    "label",
 )
 #: One row per quarantined input row in ``mql quarantine list``.
 QUARANTINE_FIELDS = (

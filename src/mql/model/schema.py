@@ -278,6 +278,17 @@ class IntentRule(RuleBase):
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
+    @field_validator("event")
+    @classmethod
+    def _each_type_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A repeated type would make one event match the rule twice in some engines.
+        repeated = sorted({t for t in value if value.count(t) > 1})
+        if repeated:
+            raise ValueError(
+                f"event types {repeated} are listed more than once; list each type once"
+            )
+        return value
+
 
 class Disqualifier(AttributeRule):
     """Keeps a lead from MQL whatever its points, with the reason shown."""
