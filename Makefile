@@ -27,9 +27,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov=mql --cov-report=term --cov-fail-under=$(COVERAGE_MIN)
+	$(BIN)/pytest -n $(JOBS) --dist loadfile --cov=mql --cov-report=term \
+		--cov-fail-under=$(COVERAGE_MIN)
 
 COVERAGE_MIN ?= 85
+# Test processes: the suite is CPU-bound; one per core.
+JOBS ?= 2
 
 ## bench: run the benchmarks (figures in the README)
 bench: $(STAMP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,14 +55,14 @@ def postgres_server() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def _throwaway_database(server: str) -> Iterator[str]:
+    """Create an empty database on the server; drop it (and its sessions) after."""
     name = f"mql_test_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(sa.text(f'create database "{name}"'))
-    url = sa.engine.make_url(postgres_server).set(database=name)
+    url = sa.engine.make_url(server).set(database=name)
     try:
         yield url.render_as_string(hide_password=False)
     finally:
@@ -75,29 +76,20 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
             )
             conn.execute(sa.text(f'drop database if exists "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with _throwaway_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def module_postgres_url(postgres_server: str) -> Iterator[str]:
     """A PostgreSQL database for one test module, dropped afterwards."""
-    name = f"mql_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
-    url = sa.engine.make_url(postgres_server).set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "select pg_terminate_backend(pid) from pg_stat_activity "
-                    "where datname = :n and pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(sa.text(f'drop database if exists "{name}"'))
-        admin.dispose()
+    with _throwaway_database(postgres_server) as url:
+        yield url
 
 
 def _emptied(store: Store) -> Store:

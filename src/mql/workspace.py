@@ -44,7 +44,7 @@ from mql.scoring import (
     with_attributes,
 )
 from mql.store import reads
-from mql.store.reads import EventRow, LeadInput
+from mql.store.reads import ACCOUNT_PREFIX, EventRow, LeadInput
 from mql.store.store import Store, open_store
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,6 @@ __all__ = [
 #: The stored read of a lead without activity: its score does not move with time,
 #: so a read at any instant holds for every instant.
 NO_ACTIVITY_AS_OF = datetime(1970, 1, 1, tzinfo=UTC)
-#: The prefix of an account's fields among a lead's attributes.
-ACCOUNT_PREFIX = "account."
 #: Prefix of an explicit internal lead id in a lead reference ("id:42").
 INTERNAL_ID_PREFIX = "id:"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -82,6 +83,25 @@ def read_yaml(
     lines: dict[YamlPath, int] = {}
     data = _build(root, (), lines, error)
     return YamlDocument(data, lines, root.start_mark.line + 1)
+
+
+def located(make: Callable[[str], Exception], source: str) -> ErrorFactory:
+    """An error factory whose message starts with ``source:line:`` (or ``source:``)."""
+
+    def error(message: str, line: int | None) -> Exception:
+        where = f"{source}:{line}" if line is not None else source
+        return make(f"{where}: {message}")
+
+    return error
+
+
+def read_file(path: Path, error: Callable[[str], Exception]) -> str:
+    """The UTF-8 text of a reader's file; if it cannot be read, raise
+    ``error(why)``, ``why`` naming the failure (``FileNotFoundError: ...``)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{exc.__class__.__name__}: {exc}") from exc
 
 
 def line_of(lines: dict[YamlPath, int], path: Sequence[str | int]) -> int | None:

@@ -60,20 +60,15 @@ def lifecycle(store: Store) -> Lifecycle:
 
 def add_account(store: Store, domain: str, **attributes: Any) -> int:
     """Insert an account; returns its id."""
-    with store.begin() as conn:
-        return int(
-            conn.execute(
-                sa.insert(accounts)
-                .values(
-                    domain=domain,
-                    name=domain,
-                    attributes=attributes,
-                    created_at=T0,
-                    updated_at=T0,
-                )
-                .returning(accounts.c.id)
-            ).scalar_one()
-        )
+    return _insert(
+        store,
+        accounts,
+        domain=domain,
+        name=domain,
+        attributes=attributes,
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def add_lead(
@@ -86,22 +81,24 @@ def add_lead(
     **attributes: Any,
 ) -> int:
     """Insert a lead; returns its id."""
+    return _insert(
+        store,
+        leads,
+        email=email,
+        account_id=account_id,
+        attributes=attributes,
+        do_not_email=do_not_email,
+        opted_out=opted_out,
+        created_at=created,
+        updated_at=created,
+    )
+
+
+def _insert(store: Store, table: sa.Table, **values: Any) -> int:
+    """Insert one row; returns its id."""
     with store.begin() as conn:
-        return int(
-            conn.execute(
-                sa.insert(leads)
-                .values(
-                    email=email,
-                    account_id=account_id,
-                    attributes=attributes,
-                    do_not_email=do_not_email,
-                    opted_out=opted_out,
-                    created_at=created,
-                    updated_at=created,
-                )
-                .returning(leads.c.id)
-            ).scalar_one()
-        )
+        query = sa.insert(table).values(**values).returning(table.c.id)
+        return int(conn.execute(query).scalar_one())
 
 
 def set_score(

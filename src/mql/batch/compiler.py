@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from mql.batch.conditions import Text, conditions, prepare
+from mql.batch.conditions import Text, conditions, engine_of, prepare, trim
 from mql.batch.layout import (
     EVENT_CORE,
     LEAD_CORE,
@@ -99,23 +99,14 @@ def _deduplicated(model: Model, events: ir.Table) -> ir.Table:
     return events.mutate(_dup=first).filter(lambda t: t._dup == 0).drop("_dup")
 
 
-def _matches(
-    model: Model, events: ir.Table, columns: dict[str, str] | None = None
-) -> ir.Table:
-    """Per matching event, the flags ``m<k>`` and the once_per keys ``key<k>``.
-
-    ``columns`` maps a property to its column (by default, to the column of
-    its name); with it, the rows are the distinct combinations of
-    :func:`_matches_by_value` and carry the type and those columns along.
-    """
-    by_value = columns is not None
-    if columns is None:
-        columns = column_map(events.columns, reserved=EVENT_CORE)
+def _matches(model: Model, combos: ir.Table, columns: dict[str, str]) -> ir.Table:
+    """The combinations that match an intent rule, with their type and
+    ``columns`` (property to column), the flags ``m<k>`` and the keys ``key<k>``."""
     fields = [field for rule in model.intent for field in rule.where]
-    events, texts = prepare(events, fields, columns)
+    combos, texts = prepare(combos, fields, columns)
     flags: dict[str, ir.BooleanValue] = {}
     for k, rule in enumerate(model.intent):
-        is_type = events["type"].isin(list(rule.event))
+        is_type = combos["type"].isin(list(rule.event))
         # CASE rather than AND: engines then test the text only for that type.
         where = conditions(dict(rule.where), texts) if rule.where else None
         flags[f"m{k}"] = (
@@ -123,17 +114,13 @@ def _matches(
         )
     activity = ibis.or_(*flags.values()) if flags else ibis.literal(False)
     keys = {
-        f"key{k}": _key_value(events, rule, columns)
+        f"key{k}": _key_value(combos, rule, columns)
         for k, rule in enumerate(model.intent)
         if rule.repeat.mode == "once_per"
     }
     # Only what the later steps read: a narrow table is cheap to share.
-    carried = ["type", *columns.values()] if by_value else [LEAD_KEY, "id", "ts"]
-    return events.select(*carried, **flags, **keys).filter(activity)
-
-
-#: Match rules on the distinct (type, properties) combinations, then join back.
-MATCH_ON_DISTINCT = False
+    carried = ["type", *columns.values()]
+    return combos.select(*carried, **flags, **keys).filter(activity)
 
 
 def _matches_by_value(model: Model, events: ir.Table) -> ir.Table:
@@ -157,7 +144,7 @@ def _matches_by_value(model: Model, events: ir.Table) -> ir.Table:
     )
     combos = coded.select("type", *slots.values()).distinct()
     matched = _matches(model, combos, slots)
-    flags = [c for c in matched.columns if c.startswith(("m", "key"))]
+    flags = [c for c in matched.columns if c not in ("type", *slots.values())]
     joined = coded.select(LEAD_KEY, "id", "ts", "type", *slots.values()).join(
         matched, ["type", *slots.values()]
     )
@@ -170,7 +157,7 @@ def _key_value(
     column = columns.get(rule.repeat.key or "")
     if column is None:
         return ibis.literal(None, type="string")
-    key = events[column].cast("string").strip().lower()
+    key = trim(events[column].cast("string"), engine_of(events)).lower()
     return ibis.cases((key == "", ibis.null("string")), else_=key)
 
 
@@ -300,9 +287,7 @@ def activities(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Ta
     events = events.filter(events["ts"] <= flt(at))
     if dedupe:
         events = _deduplicated(model, events)
-    if MATCH_ON_DISTINCT:
-        return _matches_by_value(model, events)
-    return _matches(model, events)
+    return _matches_by_value(model, events)
 
 
 def event_state(

@@ -26,11 +26,28 @@ _POSTGRES_ESCAPES = {"\\b": "\\y", "\\B": "\\Y"}
 _LIKE_UNSAFE = set("[]%_\\")
 #: Characters a glob leaves literal but a regular expression would interpret.
 _REGEX_SPECIALS = set(".^$+{}()|\\")
+#: The ASCII whitespace that TRIM removes (space, tab, line breaks, vertical tab,
+#: form feed), written as regular-expression escapes.
+_BLANKS = r"[ \t\n\r\x0B\f]+"
+#: Whitespace at either end of a text.
+_EDGE_BLANKS = f"^{_BLANKS}|{_BLANKS}$"
 
 
-def as_number(value: ir.StringValue) -> ir.FloatingValue:
-    """The value as a float when it reads as a number, else null (never an error)."""
-    trimmed = value.strip()
+def trim(value: ir.StringValue, dialect: str) -> ir.StringValue:
+    """The text without the ASCII whitespace at either end.
+
+    On Spark, Ibis passes TRIM its characters in a literal whose ``\\v`` and
+    ``\\f`` Spark reads as the letters v and f (so ``" vp "`` became ``"p"``):
+    a regular expression does it there.
+    """
+    if dialect != "pyspark":
+        return value.strip()
+    return value.re_replace(_EDGE_BLANKS, "")
+
+
+def as_number(trimmed: ir.StringValue) -> ir.FloatingValue:
+    """The trimmed value as a float when it reads as a number, else null (never an
+    error)."""
     return ibis.cases(
         (trimmed.re_search(NUMBER_PATTERN), trimmed.cast("float64")),
         else_=ibis.null("float64"),
@@ -143,16 +160,16 @@ def prepare(
     """
     texts: dict[str, Text] = {}
     derived: dict[str, ir.StringValue] = {}
+    dialect = engine_of(table)
     for i, field in enumerate(sorted(set(fields))):
         column = columns.get(field)
         if column is None:
             texts[field] = MISSING
             continue
-        trimmed = table[column].cast("string").strip()
+        trimmed = trim(table[column].cast("string"), dialect)
         derived[f"_t{i}"] = trimmed
         derived[f"_l{i}"] = trimmed.lower()
     table = table.mutate(**derived)
-    dialect = engine_of(table)
     for i, field in enumerate(sorted(set(fields))):
         if field not in texts:
             texts[field] = Text(table[f"_t{i}"], table[f"_l{i}"], dialect)

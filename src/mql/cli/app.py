@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -250,15 +250,7 @@ def import_leads_command(
 
     Example: mql import leads contacts.csv --mapping crm.mapping.yaml
     """
-    from mql.workspace import import_leads
-
-    model = _model_if_present(ctx)
-    with _store(ctx) as store, import_progress(_out(ctx), "leads") as progress:
-        report = import_leads(
-            store, file, mapping=mapping, strict=strict, progress=progress, model=model
-        )
-        _finish_import(_out(ctx), report)
-        _warn_missing_attributes(store, model)
+    _import_file(ctx, "leads", file, mapping, strict)
 
 
 @import_app.command("events")
@@ -273,11 +265,24 @@ def import_events_command(
 
     Example: mql import events web-visits.csv --mapping web.mapping.yaml --strict
     """
-    from mql.workspace import import_events
+    _import_file(ctx, "events", file, mapping, strict)
 
+
+def _import_file(
+    ctx: typer.Context,
+    kind: Literal["leads", "events"],
+    file: Path,
+    mapping: Path | None,
+    strict: bool,
+) -> None:
+    """Import a leads or events file, print the counts and warn about attributes
+    the model reads that no lead has."""
+    from mql.workspace import import_events, import_leads
+
+    run = import_leads if kind == "leads" else import_events
     model = _model_if_present(ctx)
-    with _store(ctx) as store, import_progress(_out(ctx), "events") as progress:
-        report = import_events(
+    with _store(ctx) as store, import_progress(_out(ctx), kind) as progress:
+        report = run(
             store, file, mapping=mapping, strict=strict, progress=progress, model=model
         )
         _finish_import(_out(ctx), report)

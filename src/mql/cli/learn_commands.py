@@ -228,6 +228,28 @@ def _source(path: Path | None, from_store_: bool) -> Path | None:
     raise InputError(f"give a leads file ({path}) or --from-store, not both")
 
 
+def _scoring_args(
+    data_file: Path | None,
+    from_store_: bool,
+    outcome: str,
+    positive: list[str] | None,
+    sep: str | None,
+    missing: list[str] | None,
+    recipe_name: str | None,
+) -> DataArgs:
+    """How to read the leads a model is scored on (every column, none refused)."""
+    path = _source(data_file, from_store_)
+    return DataArgs(
+        path, outcome, positive, sep, missing, None, None, None, recipe_name
+    )
+
+
+def _write_report(report: Path, html: str) -> None:
+    """Write the HTML report and say where."""
+    report.write_text(html, "utf-8")
+    typer.echo(f"Report written to {report}.")
+
+
 def _goal(
     capacity: float | None,
     arrivals: float | None,
@@ -349,8 +371,7 @@ def learn(
     which = "learned again on every lead (--refit)" if result.refitted else "measured"
     typer.echo(f"Model written to {output} (the model {which}).")
     if report is not None:
-        report.write_text(learn_html(result, f"mql learn {args.name}"), "utf-8")
-        typer.echo(f"Report written to {report}.")
+        _write_report(report, learn_html(result, f"mql learn {args.name}"))
 
 
 @reports_errors
@@ -385,16 +406,8 @@ def evaluate(
     from mql.learn.evaluate import evaluate_scores
 
     model = load_model(model_file)
-    args = DataArgs(
-        _source(data_file, from_store_),
-        outcome,
-        positive,
-        sep,
-        missing,
-        None,
-        None,
-        None,
-        recipe_name,
+    args = _scoring_args(
+        data_file, from_store_, outcome, positive, sep, missing, recipe_name
     )
     goal = _goal(capacity, arrivals, period, share, recall, precision)
     y, scores = _engine_scores(ctx, args, model, at)
@@ -403,8 +416,7 @@ def evaluate(
     notes = [_scored_how(args, at), _PROBABILITY_NOTE]
     typer.echo(text_report(title, [result], result.advice, notes))
     if report is not None:
-        report.write_text(html_report(title, [result], result.advice, notes), "utf-8")
-        typer.echo(f"Report written to {report}.")
+        _write_report(report, html_report(title, [result], result.advice, notes))
 
 
 @reports_errors
@@ -436,16 +448,8 @@ def advise_threshold(
     from mql.learn.report import trade_off_table
 
     model = load_model(model_file)
-    args = DataArgs(
-        _source(data_file, from_store_),
-        outcome,
-        positive,
-        sep,
-        missing,
-        None,
-        None,
-        None,
-        recipe_name,
+    args = _scoring_args(
+        data_file, from_store_, outcome, positive, sep, missing, recipe_name
     )
     goal = _goal(capacity, arrivals, period, share, recall, precision)
     y, scores = _engine_scores(ctx, args, model, at)

@@ -32,6 +32,7 @@ from mql.lifecycle import (
     LifecycleConfig,
     ModelScorer,
     Scorer,
+    Transition,
     deliveries,
     export_handoffs,
     funnel,
@@ -351,7 +352,7 @@ def move(
     """
     with _lifecycle(ctx) as lc:
         t = lc.move(lead, stage, _actor(by), reason, at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
     if t.to_stage.value == "mql":
         stdout.print(
             f"lead {t.lead_id}: handoff opened, pending approval "
@@ -360,8 +361,10 @@ def move(
         )
 
 
-def _moved(lead_id: int, source: str, target: str, kind: str) -> None:
-    stdout.print(f"lead {lead_id}: {source} -> {target} ({kind})", highlight=False)
+def _moved(t: Transition) -> None:
+    """Print the move a command made: lead, from, to and its kind."""
+    move = f"{t.from_stage.value} -> {t.to_stage.value} ({t.kind.value})"
+    stdout.print(f"lead {t.lead_id}: {move}", highlight=False)
 
 
 @reports_errors
@@ -380,7 +383,7 @@ def accept(
     """
     with _lifecycle(ctx, config, configured=True) as lc:
         t = lc.accept(lead, _actor(by), at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
 
 
 @reports_errors
@@ -397,7 +400,7 @@ def decline(
     """
     with _lifecycle(ctx) as lc:
         t = lc.decline(lead, _actor(by), reason, at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
 
 
 @reports_errors
@@ -426,7 +429,7 @@ def bant(
     }
     with _lifecycle(ctx) as lc:
         t = lc.qualify(lead, data, _actor(by), at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
 
 
 @reports_errors
@@ -446,7 +449,7 @@ def opportunity(
     data = {"value": value, "expected_close": expected_close, "currency": currency}
     with _lifecycle(ctx) as lc:
         t = lc.open_opportunity(lead, data, _actor(by), at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
 
 
 @reports_errors
@@ -463,7 +466,7 @@ def won(
     """
     with _lifecycle(ctx) as lc:
         t = lc.win(lead, reason, _actor(by), at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
 
 
 @reports_errors
@@ -480,7 +483,7 @@ def lost(
     """
     with _lifecycle(ctx) as lc:
         t = lc.lose(lead, reason, _actor(by), at)
-    _moved(t.lead_id, t.from_stage.value, t.to_stage.value, t.kind.value)
+    _moved(t)
 
 
 FUNNEL_FIELDS = (

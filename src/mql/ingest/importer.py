@@ -44,6 +44,7 @@ from mql.ingest.mapping import Kind, Mapping, load_mapping
 from mql.ingest.readers import SourceRow, read_source
 from mql.ingest.rows import Plan, Prepared, Problem, plan, prepare
 from mql.ingest.values import Reader
+from mql.store.reads import ACCOUNT_PREFIX
 from mql.store.store import Store
 from mql.store.tables import events, import_runs, quarantine
 
@@ -57,7 +58,6 @@ PROGRESS_EVERY = 2_000
 PG_ANY_CHUNK = 20_000
 #: Rows per bulk INSERT statement.
 INSERT_CHUNK = 5_000
-ACCOUNT_PREFIX = "account."
 #: When this many first rows of a file all fail on the same field for the same
 #: reason, the file is refused as a whole: the mapping does not fit it.
 EARLY_ROWS = 20

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mql.errors import InputError
-from mql.yamlfile import line_of, read_yaml
+from mql.yamlfile import line_of, located, read_file, read_yaml
 
 Kind = Literal["leads", "events"]
 ValueType = Literal["text", "number", "integer", "boolean", "datetime"]
@@ -172,13 +172,12 @@ def load_mapping(path: str | Path) -> Mapping:
     mql.errors.InputError: no/such/mapping.yaml: cannot read the mapping file ...
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"{path}: cannot read the mapping file ({exc.__class__.__name__}: "
-            f"{exc}); check the path"
-        ) from exc
+    text = read_file(
+        path,
+        lambda why: InputError(
+            f"{path}: cannot read the mapping file ({why}); check the path"
+        ),
+    )
     return parse_mapping(text, source=str(path))
 
 
@@ -190,12 +189,7 @@ def parse_mapping(text: str, source: str = "<string>") -> Mapping:
     ...
     mql.errors.InputError: <string>:1: timezone: unknown time zone 'Mars/Base'; ...
     """
-
-    def error(message: str, line: int | None) -> InputError:
-        where = f"{source}:{line}" if line is not None else source
-        return InputError(f"{where}: {message}")
-
-    document = read_yaml(text, error)
+    document = read_yaml(text, located(InputError, source))
     if document.data is None:
         return Mapping()
     data, lines = document.data, document.lines

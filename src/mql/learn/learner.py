@@ -141,13 +141,7 @@ def _learn_and_write(
     data: LeadData, options: Options, which: str
 ) -> tuple[Scorecard, Advice, ModelText]:
     """Learn on some leads, advise the threshold on them, write the model file."""
-    card = learn_scorecard(
-        data,
-        pdo=options.pdo,
-        c=options.c,
-        current=_prior(data, options),
-        min_iv=options.min_iv,
-    )
+    card = _scorecard(data, options)
     advice = advise(data.outcome, card.scores(data.frame), options.goal)
     written = write_model(
         card,
@@ -158,6 +152,17 @@ def _learn_and_write(
         f"{which}): {advice.reason}.",
     )
     return card, advice, written
+
+
+def _scorecard(data: LeadData, options: Options) -> Scorecard:
+    """A scorecard learned on ``data`` with the options' settings."""
+    return learn_scorecard(
+        data,
+        pdo=options.pdo,
+        c=options.c,
+        current=_prior(data, options),
+        min_iv=options.min_iv,
+    )
 
 
 def split(data: LeadData, test_share: float, seed: int) -> tuple[LeadData, LeadData]:
@@ -175,13 +180,7 @@ def cross_validate(data: LeadData, options: Options) -> CrossValidation:
     aucs = []
     for train_rows, test_rows in folds.split(data.frame, data.outcome):
         train = data.subset(train_rows)
-        card = learn_scorecard(
-            train,
-            pdo=options.pdo,
-            c=options.c,
-            current=_prior(train, options),
-            min_iv=options.min_iv,
-        )
+        card = _scorecard(train, options)
         test = data.subset(test_rows)
         aucs.append(measure_auc(test.outcome, card.scores(test.frame)))
     result = CrossValidation(tuple(aucs))

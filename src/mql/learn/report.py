@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mql.learn.evaluate import Evaluation
@@ -209,16 +210,29 @@ def _gains_plot(evaluations: Sequence[Evaluation]) -> Figure:
     return figure
 
 
-def _roc_plot(evaluations: Sequence[Evaluation]) -> Figure:
+def _curves_plot(
+    evaluations: Sequence[Evaluation],
+    curve: Callable[[Metrics], Sequence[tuple[float, float]]],
+    area: Callable[[Metrics], str],
+) -> tuple[Figure, Axes]:
+    """A figure with each model's curve in its own line style, labelled with
+    the model's name and its area under the curve."""
     figure, axes = plt.subplots(figsize=FIGURE_SIZE)
     for i, ev in enumerate(evaluations):
-        points = ev.metrics.roc
+        points = curve(ev.metrics)
         axes.plot(
             [p[0] for p in points],
             [p[1] for p in points],
             linestyle=LINE_STYLES[i % len(LINE_STYLES)],
-            label=f"{ev.name} (AUC {ev.metrics.roc_auc:.3f})",
+            label=f"{ev.name} ({area(ev.metrics)})",
         )
+    return figure, axes
+
+
+def _roc_plot(evaluations: Sequence[Evaluation]) -> Figure:
+    figure, axes = _curves_plot(
+        evaluations, lambda m: m.roc, lambda m: f"AUC {m.roc_auc:.3f}"
+    )
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
     axes.set_xlabel("false positive rate (non-converters above the cut)")
     axes.set_ylabel("true positive rate (recall)")
@@ -228,15 +242,9 @@ def _roc_plot(evaluations: Sequence[Evaluation]) -> Figure:
 
 
 def _pr_plot(evaluations: Sequence[Evaluation], main: Metrics) -> Figure:
-    figure, axes = plt.subplots(figsize=FIGURE_SIZE)
-    for i, ev in enumerate(evaluations):
-        points = ev.metrics.pr
-        axes.plot(
-            [p[0] for p in points],
-            [p[1] for p in points],
-            linestyle=LINE_STYLES[i % len(LINE_STYLES)],
-            label=f"{ev.name} (PR AUC {ev.metrics.pr_auc:.3f})",
-        )
+    figure, axes = _curves_plot(
+        evaluations, lambda m: m.pr, lambda m: f"PR AUC {m.pr_auc:.3f}"
+    )
     base = main.converters / main.leads if main.leads else 0.0
     axes.axhline(base, linestyle=":", color="grey", label="random")
     axes.set_xlabel("recall")

@@ -29,7 +29,7 @@ from pydantic import (
 from mql.errors import LifecycleError
 from mql.lifecycle.calendar import BusinessCalendar
 from mql.model.schema import Condition
-from mql.yamlfile import line_of, read_yaml
+from mql.yamlfile import line_of, located, read_file, read_yaml
 
 #: Day names accepted in ``sla.days``, Monday first as in ``date.weekday()``.
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -199,14 +199,10 @@ def reference_problems(config: LifecycleConfig) -> list[tuple[Path_, str]]:
     """Names that point at nothing (or twice at one thing), each with its path."""
     problems: list[tuple[Path_, str]] = []
     ids = [o.id for o in config.owners]
-    for index, owner_id in enumerate(ids):
-        if owner_id in ids[:index]:
-            problems.append(
-                (
-                    ("owners", index, "id"),
-                    f"owner id {owner_id!r} is declared twice; keep one",
-                )
-            )
+    problems += [
+        (("owners", index, "id"), f"owner id {owner_id!r} is declared twice; keep one")
+        for index, owner_id in _repeated(ids)
+    ]
     for r, rule in enumerate(config.routing.rules):
         for o, owner_id in enumerate(rule.owners):
             if owner_id not in ids:
@@ -226,38 +222,36 @@ def reference_problems(config: LifecycleConfig) -> list[tuple[Path_, str]]:
             )
         )
     names = [w.name for w in config.webhooks]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            problems.append(
-                (
-                    ("webhooks", index, "name"),
-                    f"webhook name {name!r} is used twice; names must differ",
-                )
-            )
+    problems += [
+        (
+            ("webhooks", index, "name"),
+            f"webhook name {name!r} is used twice; names must differ",
+        )
+        for index, name in _repeated(names)
+    ]
     return problems
+
+
+def _repeated(values: list[str]) -> list[tuple[int, str]]:
+    """Each value already given earlier in ``values``, with its index."""
+    return [(i, value) for i, value in enumerate(values) if value in values[:i]]
 
 
 def load_config(path: str | Path) -> LifecycleConfig:
     """Read and validate a lifecycle configuration file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LifecycleError(
-            f"{path}: cannot read the lifecycle configuration "
-            f"({exc.__class__.__name__}: {exc}); check the path"
-        ) from exc
+    text = read_file(
+        path,
+        lambda why: LifecycleError(
+            f"{path}: cannot read the lifecycle configuration ({why}); check the path"
+        ),
+    )
     return parse_config(text, source=str(path))
 
 
 def parse_config(text: str, source: str = "<string>") -> LifecycleConfig:
     """Validate a lifecycle configuration given as YAML text."""
-
-    def error(message: str, line: int | None) -> LifecycleError:
-        where = f"{source}:{line}" if line is not None else source
-        return LifecycleError(f"{where}: {message}")
-
-    document = read_yaml(text, error)
+    document = read_yaml(text, located(LifecycleError, source))
     if document.data is None:
         return LifecycleConfig()
     data, lines = document.data, document.lines

@@ -389,15 +389,8 @@ class Lifecycle:
         reason: str | None = None,
     ) -> Transition:
         """SAL -> SQL once budget, authority, need and timeline are confirmed."""
-        when = self._at(at)
-        confirmed = Bant.parse(bant, today=when.date())
-        return self._guarded_move(
-            lead,
-            Stage.SQL,
-            actor,
-            when,
-            reason,
-            {"bant": confirmed.model_dump(mode="json")},
+        return self._move_recording(
+            lead, Stage.SQL, Bant, "bant", bant, actor, at, reason
         )
 
     def open_opportunity(
@@ -409,16 +402,33 @@ class Lifecycle:
         reason: str | None = None,
     ) -> Transition:
         """SQL -> opportunity with its value and expected close."""
-        when = self._at(at)
-        opp = Opportunity.parse(opportunity, today=when.date())
-        return self._guarded_move(
+        return self._move_recording(
             lead,
             Stage.OPPORTUNITY,
+            Opportunity,
+            "opportunity",
+            opportunity,
             actor,
-            when,
+            at,
             reason,
-            {"opportunity": opp.model_dump(mode="json")},
         )
+
+    def _move_recording(
+        self,
+        lead: str | int,
+        stage: Stage,
+        record: type[Bant] | type[Opportunity],
+        key: str,
+        data: dict[str, Any],
+        actor: Actor,
+        at: datetime | None,
+        reason: str | None,
+    ) -> Transition:
+        """Move to ``stage``, keeping ``data`` (checked as ``record``) at ``key``."""
+        when = self._at(at)
+        parsed = record.parse(data, today=when.date())
+        details = {key: parsed.model_dump(mode="json")}
+        return self._guarded_move(lead, stage, actor, when, reason, details)
 
     def win(
         self, lead: str | int, reason: str, actor: Actor, at: datetime | None = None

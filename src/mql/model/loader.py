@@ -14,7 +14,7 @@ from pydantic.fields import FieldInfo
 
 from mql.errors import ModelError
 from mql.model.schema import Model
-from mql.yamlfile import YamlPath, line_of, read_yaml
+from mql.yamlfile import YamlPath, line_of, read_file, read_yaml
 
 TEMPLATES = ("cpa", "law", "consulting", "hr")
 
@@ -36,14 +36,14 @@ def load_model(path: str | Path) -> Model:
     mql.errors.ModelError: no/such/model.yaml: cannot read the model file ...
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(
-            f"cannot read the model file ({exc.__class__.__name__}: {exc}); "
+    text = read_file(
+        path,
+        lambda why: ModelError(
+            f"cannot read the model file ({why}); "
             "check the path, or create one with `mql init`",
             source=str(path),
-        ) from exc
+        ),
+    )
     return parse_model(text, source=str(path))
 
 

@@ -173,18 +173,32 @@ def read(model: Model, state: LeadState, at: datetime) -> Score:
     prepared = compiled(model)
     span = (at - last).total_seconds() if last is not None else 0.0
     groups, total = total_at(prepared, state, span)
+    return score_at(prepared, state, state.fit, groups, total, at)
+
+
+def score_at(
+    prepared: Compiled,
+    state: LeadState,
+    fit: float,
+    groups: dict[str, float],
+    total: float,
+    at: datetime,
+) -> Score:
+    """The Score of a state at ``at`` from its fit, group totals and total:
+    grade, MQL decision and when that decision lapses."""
+    model = prepared.model
     grade = grade_of(model, state.fit)
     mql = is_mql(model, state, grade, total)
     return Score(
         score=total,
-        fit=state.fit,
+        fit=fit,
         intent=math.fsum(groups.values()),
         grade=grade,
         mql=mql,
         disqualified_reason=state.disqualified_reason,
         mql_until=lapse_instant(prepared, state, at) if mql else None,
         groups=MappingProxyType(groups),
-        last_activity=last,
+        last_activity=state.last_activity,
         at=at,
     )
 

@@ -12,16 +12,14 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, Literal
 
 from mql.model.schema import Model
-from mql.scoring.compiled import Compiled, GroupSpec, compiled, grade_of
-from mql.scoring.engine import Fired, is_mql, new_state, step
+from mql.scoring.compiled import Compiled, GroupSpec, compiled
+from mql.scoring.engine import Fired, new_state, score_at, step
 from mql.scoring.events import Event, history, require_attributes, require_aware
 from mql.scoring.results import Score
 from mql.scoring.state import LeadState
-from mql.scoring.until import lapse_instant
 
 EntryKind = Literal["fit", "intent", "cap", "floor", "total_cap", "disqualifier"]
 
@@ -284,18 +282,5 @@ def _score_of(
     total: float,
     at: datetime,
 ) -> Score:
-    model = prepared.model
-    grade = grade_of(model, state.fit)
-    mql = is_mql(model, state, grade, total)
-    return Score(
-        score=total,
-        fit=math.fsum(e.value for e in entries if e.kind == "fit"),
-        intent=math.fsum(clamped.values()),
-        grade=grade,
-        mql=mql,
-        disqualified_reason=state.disqualified_reason,
-        mql_until=lapse_instant(prepared, state, at) if mql else None,
-        groups=MappingProxyType(clamped),
-        last_activity=state.last_activity,
-        at=at,
-    )
+    fit = math.fsum(e.value for e in entries if e.kind == "fit")
+    return score_at(prepared, state, fit, clamped, total, at)

@@ -20,6 +20,7 @@ from mql.store.tables import accounts, events, lead_scores, leads
 IN_CHUNK = 500
 #: Rows per bulk INSERT of lead scores.
 WRITE_CHUNK = 5_000
+#: The prefix of an account's fields among a lead's attributes.
 ACCOUNT_PREFIX = "account."
 
 
