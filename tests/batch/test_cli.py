@@ -47,9 +47,22 @@ def test_backtest_compares_two_models(workspace: tuple[str, Path]) -> None:
          "--from", "2025-01-06", "--to", "2025-02-20", "--format", "json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     assert len(body["periods"]) == 2 * 7
     assert [o["model"] for o in body["outcomes"]] == ["mql", "mql (current)"]
+
+
+def test_backtest_says_why_outcomes_are_empty(workspace: tuple[str, Path]) -> None:
+    db, model = workspace
+    result = CliRunner().invoke(
+        app,
+        ["--db", db, "backtest", "--model", str(model), "--from", "2025-01-06",
+         "--to", "2025-02-20", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "no lead has a conversion date" in result.stderr
+    body = json.loads(result.stdout)
+    assert {o["converted"] for o in body["outcomes"]} == {0}
 
 
 def test_backtest_refuses_an_unknown_period(workspace: tuple[str, Path]) -> None:

@@ -170,6 +170,14 @@ def backtest(
     with _store(ctx) as store:
         events, leads = read_store(store, list(models.values()), ends[-1])
     result = run_backtest(models, events, leads, ends, connect(engine, engine_url))
+    if leads.num_rows and leads.column("converted_at").null_count == leads.num_rows:
+        Console(stderr=True).print(
+            "note: no lead has a conversion date, so the outcome counts are 0; import "
+            "one with the leads (`converted_at`, see docs/import.md) to compare MQLs "
+            "with conversions",
+            markup=False,
+            highlight=False,
+        )
     periods = [asdict(row) for row in result.periods]
     rows = [asdict(row) for row in result.outcomes]
     console = _console(ctx)

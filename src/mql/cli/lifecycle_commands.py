@@ -24,7 +24,7 @@ from rich.console import Console
 
 from mql.cli.errors import reports_errors
 from mql.cli.output import OutputFormat, emit
-from mql.cli.times import AT_HELP, parse_instant
+from mql.cli.times import AT_FORMAT_HELP, parse_instant
 from mql.lifecycle import (
     Actor,
     Dispatcher,
@@ -49,11 +49,13 @@ USER_ENV = "MQL_USER"
 STATUS_NAMES = ", ".join(s.value for s in HandoffStatus)
 
 handoffs_app = typer.Typer(
-    help="List, approve, reject and export handoffs (MQLs proposed to sales).",
+    help="List, approve, reject and export handoffs (MQLs proposed to sales).\n\n"
+    "Example: mql handoffs list --status pending",
     no_args_is_help=True,
 )
 lifecycle_app = typer.Typer(
-    help="Apply due lifecycle moves and deliver the outbox to webhooks.",
+    help="Apply due lifecycle moves and deliver the outbox to webhooks.\n\n"
+    "Example: mql lifecycle sync --at 2026-12-04",
     no_args_is_help=True,
 )
 stdout = Console(soft_wrap=False)
@@ -89,7 +91,7 @@ AtOption = Annotated[
     typer.Option(
         "--at",
         parser=_parse_at,
-        help=AT_HELP,
+        help="The instant the move happens: " + AT_FORMAT_HELP,
         metavar="DATE|TIMESTAMP",
         show_default=False,
     ),

@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime
 
 import typer
 
-AT_HELP = (
-    "The instant to score at: an ISO date (2024-03-31, meaning 00:00 UTC that day) "
+#: What every ``--at`` accepts; each command puts its own meaning in front.
+AT_FORMAT_HELP = (
+    "an ISO date (2024-03-31, meaning 00:00 UTC that day) "
     "or timestamp (2024-03-31T17:30, 2024-03-31T17:30+02:00). Times without an "
     "offset are UTC. Default: now."
 )
+AT_HELP = "The instant to score at: " + AT_FORMAT_HELP
 
 
 def parse_instant(text: str) -> datetime:
