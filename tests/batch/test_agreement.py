@@ -24,6 +24,7 @@ from ._support import (
     assert_same_state,
     day,
     histories,
+    model,
     models,
     tables,
 )
@@ -68,6 +69,77 @@ def test_postgres_agrees_with_per_lead_engine(
     backend = connect("postgres", postgres_url)
     try:
         _check(backend, m, *history)
+    finally:
+        backend.disconnect()
+
+
+def _unique(leads: list[Lead]) -> list[Lead]:
+    """The same leads with each event once (the first copy fed)."""
+    out = []
+    for lead in leads:
+        seen: dict[str, Event] = {}
+        for event in lead.events:
+            seen.setdefault(event.id, event)
+        out.append(Lead(lead.id, lead.attributes, list(seen.values())))
+    return out
+
+
+def _check_unique(backend: object, m: Model, leads: list[Lead], at: datetime) -> None:
+    events, roster = tables(m, leads)
+    result = rescore(m, events, roster, at, backend, dedupe=False)  # type: ignore[arg-type]
+    assert_same(m, leads, result, at)
+
+
+@SETTINGS
+@given(m=models(), history=histories())
+def test_duckdb_agrees_when_told_ids_are_unique(
+    duckdb_backend: object, m: Model, history: tuple[list[Lead], datetime]
+) -> None:
+    # dedupe=False reads the events of once_per and min_count rules separately.
+    _check_unique(duckdb_backend, m, _unique(history[0]), history[1])
+
+
+TIED = model(
+    """
+    name: tied
+    threshold: 30
+    groups: [{id: web, cap: 100}]
+    intent:
+      - {id: view, event: page_view, points: 1, group: web, repeat: every}
+      - {id: third, event: page_view, points: 20, group: web, repeat: {min_count: 3}}
+      - {id: guide, event: download, points: 10, group: web, repeat: {once_per: asset}}
+      - {id: first, event: download, points: 7, group: web, repeat: once}
+    """
+)
+
+
+def _tied_leads() -> list[Lead]:
+    """Matches at the same instant: which comes first must not change a score."""
+    same, later = day(10), day(12)
+    views = [Event(f"v{i}", "page_view", same if i < 3 else later) for i in range(5)]
+    guides = [
+        Event("g1", "download", same, {"asset": "Guide"}),
+        Event("g2", "download", same, {"asset": "guide "}),
+        Event("g3", "download", later, {"asset": "Other"}),
+    ]
+    return [Lead("L1", {}, views + guides), Lead("L2", {}, list(reversed(views)))]
+
+
+@pytest.mark.parametrize("dedupe", [True, False])
+def test_ties_in_time_score_alike(duckdb_backend: object, dedupe: bool) -> None:
+    events, roster = tables(TIED, _tied_leads())
+    at = day(40)
+    result = rescore(TIED, events, roster, at, duckdb_backend, dedupe=dedupe)  # type: ignore[arg-type]
+    assert_same(TIED, _tied_leads(), result, at)
+
+
+@pytest.mark.postgres
+def test_postgres_ties_in_time_score_alike(postgres_url: str) -> None:
+    backend = connect("postgres", postgres_url)
+    try:
+        events, roster = tables(TIED, _tied_leads())
+        result = rescore(TIED, events, roster, day(40), backend, dedupe=False)
+        assert_same(TIED, _tied_leads(), result, day(40))
     finally:
         backend.disconnect()
 

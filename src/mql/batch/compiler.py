@@ -11,6 +11,7 @@ same state in :mod:`mql.batch.until`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -101,7 +102,8 @@ def _deduplicated(model: Model, events: ir.Table) -> ir.Table:
 
 def _matches(model: Model, combos: ir.Table, columns: dict[str, str]) -> ir.Table:
     """The combinations that match an intent rule, with their type and
-    ``columns`` (property to column), the flags ``m<k>`` and the keys ``key<k>``."""
+    ``columns`` (property to column), the flags ``m<k>``, the keys ``key<k>`` and
+    the points of the ``every`` rules (:func:`_every_points`)."""
     fields = [field for rule in model.intent for field in rule.where]
     combos, texts = prepare(combos, fields, columns)
     flags: dict[str, ir.BooleanValue] = {}
@@ -120,35 +122,119 @@ def _matches(model: Model, combos: ir.Table, columns: dict[str, str]) -> ir.Tabl
     }
     # Only what the later steps read: a narrow table is cheap to share.
     carried = ["type", *columns.values()]
-    return combos.select(*carried, **flags, **keys).filter(activity)
+    return combos.select(
+        *carried, **flags, **keys, **_every_points(model, flags)
+    ).filter(activity)
 
 
-def _matches_by_value(model: Model, events: ir.Table) -> ir.Table:
-    """The flags and keys of :func:`_matches`, computed once per distinct
+def _every_points(
+    model: Model, flags: dict[str, ir.BooleanValue]
+) -> dict[str, ir.NumericValue]:
+    """Per group, the points of the ``every`` rules a combination matches:
+    ``e_<g>`` the positive ones (decayed later), ``en_<g>`` the negative ones.
+
+    Summed once per distinct combination, so each event carries one number per
+    group instead of one test per rule.
+    """
+    out: dict[str, ir.NumericValue] = {}
+    for group in model.groups:
+        for name, sign in ((f"e_{group.id}", 1), (f"en_{group.id}", -1)):
+            total: ir.NumericValue | None = None
+            for k, rule in enumerate(model.intent):
+                if (
+                    rule.repeat.mode == "every"
+                    and rule.group == group.id
+                    and rule.points * sign > 0
+                ):
+                    gain = ibis.ifelse(flags[f"m{k}"], flt(rule.points), flt(0.0))
+                    total = gain if total is None else total + gain
+            if total is not None:
+                out[name] = total
+    return out
+
+
+def _every_columns(model: Model) -> list[str]:
+    """The ``e_`` and ``en_`` columns that :func:`_every_points` gives."""
+    names = []
+    for group in model.groups:
+        for name, sign in ((f"e_{group.id}", 1), (f"en_{group.id}", -1)):
+            if any(
+                r.repeat.mode == "every" and r.group == group.id and r.points * sign > 0
+                for r in model.intent
+            ):
+                names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class Matching:
+    """The flags, keys and points of :func:`_matches`, computed once per distinct
     combination of the event type and the properties the model reads.
 
     A site has a few thousand distinct pages against millions of views: the text
-    tests run on the small table of combinations, which an inner join brings
-    back to the events (combinations that match no rule drop out there). Every
-    condition and key reads a null property as empty text, so null becomes ``''``
-    in the join key, which then never compares nulls.
+    tests run on the small table of combinations (``matched``), which an inner
+    join brings back to the events (combinations that match no rule drop out
+    there). Nulls must meet in that join (:func:`_slot`). Built once, it serves
+    every part of the state, so the combinations are found once.
     """
-    present = column_map(events.columns, reserved=EVENT_CORE)
-    read = [name for name in event_properties(model) if name in present]
-    slots = {name: f"_v{i}" for i, name in enumerate(read)}
-    coded = events.mutate(
-        **{
-            slot: events[present[name]].cast("string").fill_null("")
-            for name, slot in slots.items()
-        }
-    )
-    combos = coded.select("type", *slots.values()).distinct()
-    matched = _matches(model, combos, slots)
-    flags = [c for c in matched.columns if c not in ("type", *slots.values())]
-    joined = coded.select(LEAD_KEY, "id", "ts", "type", *slots.values()).join(
-        matched, ["type", *slots.values()]
-    )
-    return joined.select(LEAD_KEY, "id", "ts", *flags)
+
+    model: Model
+    events: ir.Table
+    matched: ir.Table
+    slots: dict[str, str]
+    nullsafe: bool
+
+    @classmethod
+    def of(cls, model: Model, events: ir.Table) -> Matching:
+        """The matching of ``events`` (the engine's layout) against the model."""
+        present = column_map(events.columns, reserved=EVENT_CORE)
+        read = [name for name in event_properties(model) if name in present]
+        slots = {name: f"_v{i}" for i, name in enumerate(read)}
+        # DuckDB hash-joins on IS NOT DISTINCT FROM; elsewhere null becomes ''.
+        nullsafe = engine_of(events) == "duckdb"
+        coded = events.mutate(
+            **{
+                slot: _slot(events[present[name]].cast("string"), nullsafe)
+                for name, slot in slots.items()
+            }
+        )
+        combos = coded.select("type", *slots.values()).distinct()
+        return cls(model, coded, _matches(model, combos, slots), slots, nullsafe)
+
+    def rows(
+        self,
+        carry: list[str] | None = None,
+        with_id: bool = True,
+        only: Sequence[int] | None = None,
+    ) -> ir.Table:
+        """The events that match a rule, with the ``carry`` columns of their
+        combination (all when None). With ``only`` (rules' indexes) just the
+        events matching one of those rules come back, joined on the properties
+        those rules read alone."""
+        matched, slots = self.matched, self.slots
+        if carry is None:
+            carry = [c for c in matched.columns if c not in ("type", *slots.values())]
+        on = ["type", *slots.values()]
+        if only is not None:
+            rules = [self.model.intent[k] for k in only]
+            own = {f for r in rules for f in (*r.where, r.repeat.key) if f}
+            on = ["type", *(slot for name, slot in slots.items() if name in own)]
+            # The flags and keys depend on these columns alone: one row per value.
+            wanted = ibis.or_(*(matched[f"m{k}"] for k in only))
+            matched = matched.filter(wanted).select(*on, *carry).distinct()
+        core = [LEAD_KEY, *(["id"] if with_id else []), "ts"]
+        left, right = self.events.select(*core, *on), matched.select(*on, *carry)
+        keys = [
+            left[c].identical_to(right[c]) if self.nullsafe and c != "type" else c
+            for c in on
+        ]
+        return left.join(right, keys).select(*core, *carry)
+
+
+def _slot(value: ir.StringValue, nullsafe: bool) -> ir.StringValue:
+    """A property as a join key: as it is where the join is null-safe, else with
+    null as ``''`` (which every condition and key reads alike)."""
+    return value if nullsafe else value.fill_null("")
 
 
 def _key_value(
@@ -184,28 +270,47 @@ def _contribution(
     return out
 
 
-def _every_rows(
-    model: Model, acts: ir.Table, weights: dict[str, str], firsts: list[int]
+def _part(
+    model: Model,
+    table: ir.Table,
+    ts: ir.Value,
+    act: ir.Value,
+    sums: dict[str, ir.NumericValue],
 ) -> ir.Table:
-    """One row per activity with the points of its ``every`` rules, and for the
-    ``once`` rules in ``firsts`` the time of the match (null otherwise)."""
-    rules = [
-        (rule, acts[f"m{k}"])
-        for k, rule in enumerate(model.intent)
-        if rule.repeat.mode == "every"
-    ]
-    by_group = {g: acts[w] for g, w in weights.items()}
-    times = {
-        f"first{k}": ibis.ifelse(acts[f"m{k}"], acts["ts"], ibis.null("float64"))
-        for k in firsts
-    }
-    return acts.select(
+    """One part of the union that the state is summed from, typed alike; without
+    the sums that no rule of the model can make other than 0."""
+    kept = _sum_columns(model)
+    return table.select(
         LEAD_KEY,
-        "ts",
-        act=ibis.literal(1),
-        **_contribution(model, rules, by_group),
-        **times,
+        ts=ts.cast("float64"),
+        act=act.cast("int64"),
+        **{name: sums[name].cast("float64") for name in kept},
     )
+
+
+def _sum_columns(model: Model) -> list[str]:
+    """``pw_<g>`` for each group with a positive rule, ``pn_<g>`` for each with
+    a negative one: the other sums are 0 whatever happens."""
+    out = []
+    for group in model.groups:
+        rules = [r for r in model.intent if r.group == group.id]
+        if any(r.points > 0 for r in rules):
+            out.append(f"pw_{group.id}")
+        if any(r.points < 0 for r in rules):
+            out.append(f"pn_{group.id}")
+    return out
+
+
+def _every_rows(model: Model, acts: ir.Table, weights: dict[str, str]) -> ir.Table:
+    """One row per activity with the points of its ``every`` rules."""
+    sums: dict[str, ir.NumericValue] = {}
+    for group in model.groups:
+        e_col, en_col = f"e_{group.id}", f"en_{group.id}"
+        sums[f"pw_{group.id}"] = (
+            acts[e_col] * acts[weights[group.id]] if e_col in acts.columns else flt(0.0)
+        )
+        sums[f"pn_{group.id}"] = acts[en_col] if en_col in acts.columns else flt(0.0)
+    return _part(model, acts, acts["ts"], ibis.literal(1), sums)
 
 
 def _repeat_rows(
@@ -214,7 +319,6 @@ def _repeat_rows(
     rule: IntentRule,
     acts: ir.Table,
     weights: dict[str, str],
-    firsts: list[int],
 ) -> ir.Table:
     """The activities where a once / once_per / min_count rule fires.
 
@@ -232,12 +336,12 @@ def _repeat_rows(
     )
     fired = matched.mutate(_rank=rank).filter(lambda t: t._rank == (nth or 1) - 1)
     by_group = {g: fired[w] for g, w in weights.items()}
-    return fired.select(
-        LEAD_KEY,
-        "ts",
-        act=ibis.literal(0),
-        **_contribution(model, [(rule, ibis.literal(True))], by_group),
-        **{f"first{j}": ibis.null("float64") for j in firsts},
+    return _part(
+        model,
+        fired,
+        fired["ts"],
+        ibis.literal(0),
+        _contribution(model, [(rule, ibis.literal(True))], by_group),
     )
 
 
@@ -281,44 +385,64 @@ def _weights(
     return acts.mutate(**logs), names
 
 
-def activities(model: Model, events: ir.Table, at: float, dedupe: bool) -> ir.Table:
-    """The events up to ``at`` (one per id) that match an intent rule, with flags
-    ``m<k>`` (matches rule k) and ``key<k>`` (its once_per value)."""
+def matching(model: Model, events: ir.Table, at: float, dedupe: bool) -> Matching:
+    """The events up to ``at`` (one per id), matched against the intent rules:
+    ``rows()`` gives those that match a rule, with flags ``m<k>`` (matches rule
+    k), ``key<k>`` (its once_per value) and the points of the ``every`` rules per
+    group (``e_<g>``, ``en_<g>``)."""
     events = events.filter(events["ts"] <= flt(at))
     if dedupe:
         events = _deduplicated(model, events)
-    return _matches_by_value(model, events)
+    return Matching.of(model, events)
 
 
 def event_state(
     model: Model, events: ir.Table, at: float, dedupe: bool, at_last: bool = False
 ) -> ir.Table:
     """Per lead with activity up to ``at``: decayed positives, negatives, last time."""
-    acts = activities(model, events, at, dedupe)
+    if _memoryless(model, at_last):
+        return _memoryless_state(model, events, at, dedupe)
+    acts = matching(model, events, at, dedupe).rows(_carried(model, every=False))
     acts, weight_of = _weights(model, acts, at, at_last)
     params = decay_params(model)
     weights = {g.id: weight_of[params[g.id]] for g in model.groups}
-    firsts = _firsts(model, at_last)
-    parts = [_every_rows(model, acts, weights, firsts)]
+    parts = [_every_rows(model, acts, weights)]
     for k, rule in enumerate(model.intent):
-        if rule.repeat.mode == "every" or k in firsts:
-            continue
-        if rule.repeat.mode == "once_per" and _memoryless(model, at_last):
-            parts.append(_first_per_key_rows(model, k, rule, acts, at, firsts))
-        else:
-            parts.append(_repeat_rows(model, k, rule, acts, weights, firsts))
+        if rule.repeat.mode != "every":
+            parts.append(_repeat_rows(model, k, rule, acts, weights))
+    return _summed(model, parts)
+
+
+def _carried(model: Model, every: bool) -> list[str]:
+    """What the state reads of each activity: the points of the ``every`` rules,
+    and the flags (and keys) of the other rules; with ``every`` the flags of the
+    ``every`` rules too."""
+    out = _every_columns(model)
+    for k, rule in enumerate(model.intent):
+        if every or rule.repeat.mode != "every":
+            out.append(f"m{k}")
+        if rule.repeat.mode == "once_per":
+            out.append(f"key{k}")
+    return out
+
+
+def _summed(model: Model, parts: list[ir.Table]) -> ir.Table:
+    """The parts added up per lead: last activity, activities, p_ and n_ sums."""
     rows = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
     aggs: dict[str, ir.Value] = {
         "last_ts": rows["ts"].max(),
         "activities": rows["act"].sum(),
     }
-    aggs |= {f"first{k}": rows[f"first{k}"].min() for k in firsts}
+    zeros: dict[str, ir.Value] = {}
     for group in model.groups:
         p_col, n_col, _ = group_columns(group.id)
-        aggs[p_col] = rows[f"pw_{group.id}"].sum()
-        aggs[n_col] = rows[f"pn_{group.id}"].sum()
+        for out, summed in ((p_col, f"pw_{group.id}"), (n_col, f"pn_{group.id}")):
+            if summed in rows.columns:
+                aggs[out] = rows[summed].sum()
+            else:
+                zeros[out] = flt(0.0)
     state = rows.group_by(LEAD_KEY).aggregate(**aggs)
-    return _add_firsts(model, state, firsts, at) if firsts else state
+    return state.mutate(**zeros) if zeros else state
 
 
 def _memoryless(model: Model, at_last: bool) -> bool:
@@ -327,55 +451,117 @@ def _memoryless(model: Model, at_last: bool) -> bool:
     return not at_last and all(p.grace == 0 for p in decay_params(model).values())
 
 
-def _firsts(model: Model, at_last: bool) -> list[int]:
-    """The ``once`` rules scored from the time of their first match alone.
-
-    When decay is memoryless a once rule needs the first match's time (a min in
-    the final group-by), not a ranking window.
-    """
-    if not _memoryless(model, at_last):
-        return []
-    return [k for k, r in enumerate(model.intent) if r.repeat.mode == "once"]
-
-
-def _first_per_key_rows(
-    model: Model,
-    k: int,
-    rule: IntentRule,
-    acts: ir.Table,
-    at: float,
-    firsts: list[int],
+def _memoryless_state(
+    model: Model, events: ir.Table, at: float, dedupe: bool
 ) -> ir.Table:
-    """A once_per rule's points from the first match of each (lead, key): a
-    group-by, where the general path ranks the matches with a window."""
-    key = f"key{k}"
-    matched = acts.filter(acts[f"m{k}"] & acts[key].notnull())
-    first = matched.group_by([LEAD_KEY, key]).aggregate(ts=matched["ts"].min())
+    """:func:`event_state` when decay is memoryless: one group-by does most of it.
+
+    Each point then decays from its own time alone, so the ``every`` rules sum
+    their decayed points per lead in one pass; a ``once`` rule needs the time of
+    its first match (a min); ``once_per`` and ``min_count`` rules are summed from
+    the first match per key and the N-th match, which are added to the per-lead
+    sums before a second, small group-by. No event id is read (but to drop
+    duplicates): where matches tie in time, which of them comes first does not
+    change their points.
+    """
+    matches = matching(model, events, at, dedupe)
+    acts = matches.rows(_carried(model, every=False), with_id=False)
+    params = decay_params(model)
+    distinct = sorted(set(params.values()), key=lambda p: (p.lam, p.grace))
+    weight = {p: f"w{j}" for j, p in enumerate(distinct)}
+    acts = acts.mutate(
+        **{weight[p]: decay_exp(flt(-p.lam) * (flt(at) - acts["ts"])) for p in distinct}
+    )
+    columns = set(acts.columns)
+    aggs: dict[str, ir.Value] = {"ts": acts["ts"].max(), "act": acts.count()}
+    for group in model.groups:
+        if f"e_{group.id}" in columns:
+            decayed = acts[f"e_{group.id}"] * acts[weight[params[group.id]]]
+            aggs[f"pw_{group.id}"] = decayed.sum()
+        if f"en_{group.id}" in columns:
+            aggs[f"pn_{group.id}"] = acts[f"en_{group.id}"].sum()
+    once = [k for k, r in enumerate(model.intent) if r.repeat.mode == "once"]
+    for k in once:
+        aggs[f"first{k}"] = acts["ts"].min(where=acts[f"m{k}"])
+    per_lead = acts.group_by(LEAD_KEY).aggregate(**aggs)
+    sums = _with_firsts(model, per_lead, once, at)
+    parts = [_part(model, per_lead, per_lead["ts"], per_lead["act"], sums)]
+    ranked = [
+        k
+        for k, rule in enumerate(model.intent)
+        if rule.repeat.mode in ("once_per", "min_count")
+    ]
+    # Without duplicates to drop, reading the events again for these rules'
+    # matches costs less than keeping every activity for them.
+    own = (
+        acts
+        if dedupe or not ranked
+        else matches.rows(_carried_by(model, ranked), with_id=False, only=ranked)
+    )
+    for k in ranked:
+        parts.append(_fired_rows(model, k, model.intent[k], own, at))
+    return _summed(model, parts)
+
+
+def _carried_by(model: Model, ranked: list[int]) -> list[str]:
+    """The columns some repeat rules read: their flags, and keys for once_per."""
+    out = []
+    for k in ranked:
+        out.append(f"m{k}")
+        if model.intent[k].repeat.mode == "once_per":
+            out.append(f"key{k}")
+    return out
+
+
+def _fired_rows(
+    model: Model, k: int, rule: IntentRule, acts: ir.Table, at: float
+) -> ir.Table:
+    """Where a once_per or min_count rule fires, with its points decayed to ``at``:
+    the first match of each (lead, key), or each lead's N-th match."""
+    matched = acts.filter(acts[f"m{k}"])
+    if rule.repeat.mode == "once_per":
+        key = f"key{k}"
+        matched = matched.filter(matched[key].notnull())
+        fired = matched.group_by([LEAD_KEY, key]).aggregate(ts=matched["ts"].min())
+    else:
+        rank = ibis.row_number().over(
+            group_by=[matched[LEAD_KEY]], order_by=[matched["ts"]]
+        )
+        nth = (rule.repeat.count or 1) - 1
+        fired = (
+            matched.select(LEAD_KEY, "ts", _rank=rank)
+            .filter(lambda t: t._rank == nth)
+            .drop("_rank")
+        )
     params = decay_params(model)
     weights = {
-        g.id: decay_exp(flt(-params[g.id].lam) * (flt(at) - first["ts"]))
+        g.id: decay_exp(flt(-params[g.id].lam) * (flt(at) - fired["ts"]))
         for g in model.groups
     }
-    return first.select(
-        LEAD_KEY,
-        "ts",
-        act=ibis.literal(0),
-        **_contribution(model, [(rule, ibis.literal(True))], weights),
-        **{f"first{j}": ibis.null("float64") for j in firsts},
+    return _part(
+        model,
+        fired,
+        fired["ts"],
+        ibis.literal(0),
+        _contribution(model, [(rule, ibis.literal(True))], weights),
     )
 
 
-def _add_firsts(
-    model: Model, state: ir.Table, firsts: list[int], at: float
-) -> ir.Table:
+def _with_firsts(
+    model: Model, per_lead: ir.Table, once: list[int], at: float
+) -> dict[str, ir.NumericValue]:
+    """Per group, the summed ``every`` points plus those of the ``once`` rules,
+    each decayed from the time of its first match."""
     params = decay_params(model)
+    columns = set(per_lead.columns)
     sums: dict[str, ir.NumericValue] = {}
     for group in model.groups:
-        p_col, n_col, _ = group_columns(group.id)
-        pos, neg = state[p_col], state[n_col]
+        pw, pn = f"pw_{group.id}", f"pn_{group.id}"
+        pos = per_lead[pw] if pw in columns else flt(0.0)
+        neg = per_lead[pn] if pn in columns else flt(0.0)
         lam = params[group.id].lam
-        for k in firsts:
-            rule, first = model.intent[k], state[f"first{k}"]
+        for k in once:
+            rule, first = model.intent[k], per_lead[f"first{k}"]
             if rule.group != group.id or rule.points == 0:
                 continue
             if rule.points > 0:
@@ -383,8 +569,8 @@ def _add_firsts(
                 pos = pos + ibis.ifelse(first.notnull(), decayed, flt(0.0))
             else:
                 neg = neg + ibis.ifelse(first.notnull(), flt(rule.points), flt(0.0))
-        sums[p_col], sums[n_col] = pos, neg
-    return state.mutate(**sums).drop(*[f"first{k}" for k in firsts])
+        sums[pw], sums[pn] = pos, neg
+    return sums
 
 
 def _fit(model: Model, texts: dict[str, Text]) -> ir.NumericValue:
@@ -508,7 +694,7 @@ def repeat_counters(
     k's matches, at most N), ``keys<k>`` (the once_per values seen) and
     ``last_event_id`` (the id of the last activity in (at, id) order).
     """
-    acts = activities(model, events, at, dedupe)
+    acts = matching(model, events, at, dedupe).rows()
     aggs: dict[str, ir.Value] = {"last_ts": acts["ts"].max()}
     for k, rule in enumerate(model.intent):
         hit = ibis.ifelse(acts[f"m{k}"], 1, 0)
