@@ -97,8 +97,9 @@ def _mql_flags(
     leads: ir.Table,
     at: dt.datetime,
     backend: BaseBackend,
+    dedupe: bool,
 ) -> np.ndarray:
-    expr = compile_state(model, events, leads, epoch_seconds(at)).select(
+    expr = compile_state(model, events, leads, epoch_seconds(at), dedupe).select(
         LEAD_KEY, "mql"
     )
     table = backend.to_pyarrow(expr.order_by(LEAD_KEY))
@@ -145,11 +146,14 @@ def backtest(
     leads: ir.Table | pa.Table,
     ends: list[dt.datetime],
     backend: BaseBackend | None = None,
+    *,
+    dedupe: bool = True,
 ) -> Backtest:
     """MQL counts per period end under each model, and how they met conversions.
 
     A lead counts as an MQL before converting when it was an MQL at a period end
-    at or before its ``converted_at``.
+    at or before its ``converted_at``. Set ``dedupe=False`` only when event ids
+    are known to be unique per lead (as in the store).
     """
     started = time.perf_counter()
     backend = backend or connect("duckdb")
@@ -161,7 +165,7 @@ def backtest(
         first = np.full(converted.shape, np.nan)
         previous = np.zeros(converted.shape, dtype=bool)
         for end in ends:
-            mql = _mql_flags(model, ev, ld, end, backend)
+            mql = _mql_flags(model, ev, ld, end, backend, dedupe)
             first = np.where(np.isnan(first) & mql, epoch_seconds(end), first)
             periods.append(
                 PeriodRow(

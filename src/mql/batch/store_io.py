@@ -151,18 +151,24 @@ def score_rows(
     at: dt.datetime,
     backend: BaseBackend,
     fingerprint: str,
+    dedupe: bool = True,
 ) -> list[dict[str, Any]]:
-    """``lead_scores`` rows for every lead, each read at its last activity."""
+    """``lead_scores`` rows for every lead, each read at its last activity.
+
+    Set ``dedupe=False`` only when event ids are unique per lead (as in the store).
+    """
     seconds = epoch_seconds(at)
     ev, ld = as_table(backend, events, "events"), as_table(backend, leads, "leads")
     state = backend.to_pyarrow(
-        compile_state(model, ev, ld, seconds, at_last_activity=True)
+        compile_state(model, ev, ld, seconds, dedupe, at_last_activity=True)
     )
     last = state["last_ts"].to_numpy(zero_copy_only=False).astype(np.float64)
     state = with_mql_until(model, state, np.where(np.isnan(last), seconds, last))
     counters = {
         r[LEAD_KEY]: r
-        for r in backend.to_pyarrow(repeat_counters(model, ev, seconds)).to_pylist()
+        for r in backend.to_pyarrow(
+            repeat_counters(model, ev, seconds, dedupe)
+        ).to_pylist()
     }
     fits = {
         r[LEAD_KEY]: r
@@ -216,7 +222,8 @@ def rescore_store(
     fingerprint = model_fingerprint(model)
     events, leads = read_store(store, model, at)
     backend = connect(engine, url)
-    rows = score_rows(model, events, leads, at, backend, fingerprint)
+    # The store's event keys are unique: no copies to drop.
+    rows = score_rows(model, events, leads, at, backend, fingerprint, dedupe=False)
     with store.begin() as conn:
         before = set(reads.mql_candidates(conn, fingerprint, at))
         reads.save_scores(conn, rows, replace_all=True)

@@ -169,7 +169,9 @@ def backtest(
     ends = period_ends(start, end, parse_every(every))
     with _store(ctx) as store:
         events, leads = read_store(store, list(models.values()), ends[-1])
-    result = run_backtest(models, events, leads, ends, connect(engine, engine_url))
+    backend = connect(engine, engine_url)
+    # The store's event keys are unique: no copies to drop.
+    result = run_backtest(models, events, leads, ends, backend, dedupe=False)
     if leads.num_rows and leads.column("converted_at").null_count == leads.num_rows:
         Console(stderr=True).print(
             "note: no lead has a conversion date, so the outcome counts are 0; import "

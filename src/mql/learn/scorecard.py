@@ -3,14 +3,18 @@
 Each feature is binned (:mod:`mql.learn.binning`); an L2-regularised logistic
 regression on one 0/1 column per bin gives each bin a weight. A bin's points are
 its weight (log-odds) times ``PDO / ln 2``, shifted so that the feature's lowest
-bin earns 0: ``PDO`` points double the odds of converting. The score at which
-the odds are even (1:1) is ``even_score``:
+bin earns 0: ``PDO`` points double the odds of converting. Where two fields
+together say more than their sum (a pair of fields chosen by cross-validation on
+the learning leads, :func:`choose_pairs`), each common pair of their bins gets a
+column and points of its own, added to the two fields' points (0 for the pairs
+of bins not kept). The score at which the odds are even (1:1) is ``even_score``:
 
     log-odds(score) = (score - even_score) * ln 2 / PDO
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -21,6 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from mql.errors import InputError
 from mql.learn.binning import Bin, FeatureBins, fit_bins
@@ -48,6 +55,16 @@ UNPENALISED = 100.0
 MAX_ITERATIONS = 5000
 #: The instant used to read attribute-only scores (fit does not depend on time).
 READ_AT = datetime(2000, 1, 1, tzinfo=UTC)
+#: Pairs of fields learned together at most (each adds rules on two fields).
+MAX_PAIRS = 4
+#: A pair of bins gets its own column when it holds at least this share of leads.
+MIN_CELL_SHARE = 0.01
+#: A pair of fields is kept when it raises the cross-validated ROC AUC this much.
+MIN_PAIR_GAIN = 0.0005
+#: Folds of the cross-validation inside the learning leads that chooses pairs.
+PAIR_FOLDS = 5
+#: Candidate pairs cross-validated at each step (the strongest by a score test).
+PAIR_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,46 @@ class Feature:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """Two features learned together: points for common pairs of their bins.
+
+    ``cells`` are (bin of the first, bin of the second) index pairs, each with
+    its leads, converters, regression weight and points before rounding; a lead
+    in no cell earns no points from the pair. The points add to the two
+    features' own points, so they may be negative.
+    """
+
+    first: FeatureBins
+    second: FeatureBins
+    cells: tuple[tuple[int, int], ...]
+    counts: tuple[int, ...]
+    events: tuple[int, ...]
+    weights: tuple[float, ...] = ()
+    raw_points: tuple[float, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, str]:
+        """The two model fields the pair reads."""
+        return self.first.field, self.second.field
+
+    @property
+    def points(self) -> tuple[int, ...]:
+        """Each cell's points, rounded to whole numbers."""
+        return tuple(round(p) for p in self.raw_points)
+
+    def columns(self, frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+        """One 0/1 column per cell: whether both of its rule's conditions hold.
+
+        The conditions are matched as the scoring engine matches them.
+        """
+        first = _holding(self.first, _values(frame, self.first.field))
+        second = _holding(self.second, _values(frame, self.second.field))
+        return np.column_stack(
+            [first[:, i] & second[:, j] for i, j in self.cells]
+        ).astype(float)
+
+
+@dataclass(frozen=True)
 class Scorecard:
     """A learned points model, before and after rounding."""
 
@@ -86,6 +143,7 @@ class Scorecard:
     current_scale: float = 0.0
     dropped: tuple[tuple[str, str], ...] = field(default=())
     missing_values: tuple[str, ...] = ()
+    pairs: tuple[Pair, ...] = ()
 
     @property
     def factor(self) -> float:
@@ -103,6 +161,9 @@ class Scorecard:
                 values = [None] * len(data)
             bins, points = self.rules(feature, own)
             total += _feature_points(bins, points, values)
+        for pair in self.pairs:
+            cell_points = np.array(pair.points if rounded else pair.raw_points)
+            total += pair.columns(data) @ cell_points
         if self.current is not None:
             total += self._current_points(data, rounded)
         return total
@@ -175,7 +236,12 @@ def learn_scorecard(
             f"value is below {min_iv}); add features or lower --min-iv"
         )
     current_col = attribute_scores(current, data.frame) if current else None
-    features, a, b = _regress(binned, data.frame, y, strength, current_col)
+    # The matrices are small: one BLAS thread fits them many times faster.
+    with threadpool_limits(limits=1, user_api="blas"):
+        pairs = () if few else choose_pairs(binned, data.frame, y, strength)
+        features, fitted_pairs, a, b = _regress(
+            binned, data.frame, y, strength, current_col, pairs
+        )
     factor = pdo / math.log(2)
     scaled = [tuple(w * factor for w in f.weights) for f in features]
     shift = sum(min(points) for points in scaled)
@@ -194,6 +260,10 @@ def learn_scorecard(
         current_scale=b * factor if b > 0 else 0.0,
         dropped=tuple(dropped),
         missing_values=data.missing_values,
+        pairs=tuple(
+            replace(p, raw_points=tuple(w * factor for w in p.weights))
+            for p in fitted_pairs
+        ),
     )
     logger.info(
         "learned %d features from %d leads (%d converted), even odds at %.1f",
@@ -226,13 +296,16 @@ def _regress(
     y: np.ndarray[Any, Any],
     strength: float,
     current: np.ndarray[Any, Any] | None,
-) -> tuple[tuple[Feature, ...], float, float]:
+    pairs: Sequence[Pair] = (),
+) -> tuple[tuple[Feature, ...], tuple[Pair, ...], float, float]:
     """Fit the regression on one 0/1 column per bin: each bin its own weight.
 
     The L2 penalty pulls every bin's weight towards 0, the more so the fewer
     leads it holds; the current model's column is left practically unpenalised.
+    Each pair of fields adds one column per kept pair of bins.
     """
     blocks = [_indicators(b, list(frame[b.field])) for b in binned]
+    blocks += [p.columns(frame) for p in pairs]
     spread = float(np.std(current)) if current is not None else 0.0
     if current is not None and spread > 0:
         # Standardised, then scaled up: its weight stays tiny, and so its penalty.
@@ -247,8 +320,159 @@ def _regress(
         own = weights[start : start + len(bins.bins)]
         start += len(bins.bins)
         features.append(Feature(bins, tuple(float(w) for w in own)))
+    fitted = []
+    for pair in pairs:
+        own = weights[start : start + len(pair.cells)]
+        start += len(pair.cells)
+        fitted.append(replace(pair, weights=tuple(float(w) for w in own)))
     b_current = float(weights[-1]) * UNPENALISED / spread if spread > 0 else 0.0
-    return tuple(features), float(regression.intercept_[0]), b_current
+    return (
+        tuple(features),
+        tuple(fitted),
+        float(regression.intercept_[0]),
+        b_current,
+    )
+
+
+def choose_pairs(
+    binned: Sequence[FeatureBins],
+    frame: pd.DataFrame,
+    y: np.ndarray[Any, Any],
+    strength: float,
+) -> tuple[Pair, ...]:
+    """Pairs of fields worth learning together, chosen on the learning leads only.
+
+    Step by step, the regression so far is fitted; every pair of fields not yet
+    chosen is ranked by a score test (how far its pairs of bins' converters are
+    from what the fit expects); the strongest few are cross-validated on the
+    learning leads, and the best is kept when it raises the ROC AUC by
+    ``MIN_PAIR_GAIN`` or more. At most ``MAX_PAIRS`` are kept.
+    """
+    index = {b.field: b.assign(_values(frame, b.field)) for b in binned}
+    base = np.hstack([_indicators(b, list(frame[b.field])) for b in binned])
+    folds = list(
+        StratifiedKFold(PAIR_FOLDS, shuffle=True, random_state=0).split(base, y)
+    )
+    candidates = [
+        p
+        for a, b in itertools.combinations(binned, 2)
+        if (p := _pair(a, b, index[a.field], index[b.field], y)) is not None
+    ]
+    columns = {
+        id(p): _cell_columns(p, index[p.first.field], index[p.second.field])
+        for p in candidates
+    }
+    chosen: list[Pair] = []
+    best = _cv_auc(base, y, strength, folds)
+    while len(chosen) < MAX_PAIRS and candidates:
+        matrix = np.hstack([base, *(columns[id(p)] for p in chosen)])
+        fit = _quick_fit(strength).fit(matrix, y)
+        expected = fit.predict_proba(matrix)[:, 1]
+        ranked = sorted(
+            candidates,
+            key=lambda p: _score_test(columns[id(p)], y, expected),
+            reverse=True,
+        )[:PAIR_CANDIDATES]
+        tried = [
+            (_cv_auc(np.hstack([matrix, columns[id(p)]]), y, strength, folds), p)
+            for p in ranked
+        ]
+        auc, pair = max(tried, key=lambda t: t[0])
+        if auc < best + MIN_PAIR_GAIN:
+            break
+        logger.debug("pair %s x %s: cross-validated ROC AUC %.4f", *pair.fields, auc)
+        chosen.append(pair)
+        candidates.remove(pair)
+        best = auc
+    return tuple(chosen)
+
+
+def _pair(
+    first: FeatureBins,
+    second: FeatureBins,
+    a: np.ndarray[Any, Any],
+    b: np.ndarray[Any, Any],
+    y: np.ndarray[Any, Any],
+) -> Pair | None:
+    """The pair of two features with its common pairs of (non-missing) bins.
+
+    ``a`` and ``b`` are each lead's bin of the first and of the second feature.
+    """
+    present_a = [i for i, x in enumerate(first.bins) if x.kind != "missing"]
+    present_b = [j for j, x in enumerate(second.bins) if x.kind != "missing"]
+    cells, counts, events = [], [], []
+    for i, j in itertools.product(present_a, present_b):
+        rows = (a == i) & (b == j)
+        count = int(rows.sum())
+        if count >= MIN_CELL_SHARE * len(y):
+            cells.append((i, j))
+            counts.append(count)
+            events.append(int(y[rows].sum()))
+    if not cells:
+        return None
+    return Pair(first, second, tuple(cells), tuple(counts), tuple(events))
+
+
+def _score_test(
+    columns: np.ndarray[Any, Any], y: np.ndarray[Any, Any], expected: Any
+) -> float:
+    """Rao's score statistic of added columns (one at a time, summed), standardised.
+
+    Summed over k columns it is about chi-squared with k degrees of freedom
+    when the columns add nothing; standardising lets pairs with few and many
+    pairs of bins compete.
+    """
+    residual = y - expected
+    variance = expected * (1 - expected)
+    gradient = columns.T @ residual
+    information = columns.T @ variance
+    k = columns.shape[1]
+    total = float(np.sum(gradient**2 / np.maximum(information, 1e-12)))
+    return float((total - k) / math.sqrt(2 * k))
+
+
+def _cv_auc(
+    matrix: np.ndarray[Any, Any],
+    y: np.ndarray[Any, Any],
+    strength: float,
+    folds: Sequence[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]],
+) -> float:
+    """Mean ROC AUC of the regression on held-out folds of the learning leads."""
+    aucs = []
+    for train, test in folds:
+        fit = _quick_fit(strength).fit(matrix[train], y[train])
+        aucs.append(roc_auc_score(y[test], fit.decision_function(matrix[test])))
+    return float(np.mean(aucs))
+
+
+def _cell_columns(
+    pair: Pair, first: np.ndarray[Any, Any], second: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """One 0/1 column per cell of a pair, from each lead's bins of its two fields."""
+    return np.column_stack(
+        [(first == i) & (second == j) for i, j in pair.cells]
+    ).astype(float)
+
+
+def _quick_fit(strength: float) -> LogisticRegression:
+    """The regression for choosing pairs: the same fit, by Newton steps (faster)."""
+    return LogisticRegression(C=strength, solver="newton-cholesky", max_iter=100)
+
+
+def _holding(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any]:
+    """Whether each bin's rule holds on each value (leads x bins)."""
+    cache: dict[Any, list[bool]] = {}
+    out = np.zeros((len(values), len(bins.bins)), dtype=bool)
+    for row, value in enumerate(values):
+        key = _cache_key(value)
+        if key not in cache:
+            cache[key] = [b.holds(value) for b in bins.bins]
+        out[row] = cache[key]
+    return out
+
+
+def _values(frame: pd.DataFrame, name: str) -> list[Any]:
+    return list(frame[name]) if name in frame else [None] * len(frame)
 
 
 def _indicators(bins: FeatureBins, values: Sequence[Any]) -> np.ndarray[Any, Any]:

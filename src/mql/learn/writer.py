@@ -19,7 +19,7 @@ import numpy as np
 
 from mql.learn.binning import Bin
 from mql.learn.data import field_name
-from mql.learn.scorecard import Feature, Scorecard
+from mql.learn.scorecard import Feature, Pair, Scorecard
 from mql.model import Model, parse_model
 
 #: Plain YAML text needs no quotes when it looks like this.
@@ -32,6 +32,8 @@ GRADE_STEPS = (1, 2)
 NOTE_WIDTH = 76
 #: Categories listed in a rule's label before "and N more".
 LABEL_CATEGORIES = 3
+#: Longest rule id the model file accepts.
+MAX_RULE_ID = 80
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def write_model(
     lines.append("fit:")
     for feature in card.features:
         lines += _feature_rules(feature, card.missing_values)
+    for pair in card.pairs:
+        lines += _pair_rules(pair)
     lines += _current_rules(card)
     lines += _current_other(card)
     text = "\n".join(lines) + "\n"
@@ -125,6 +129,39 @@ def _feature_rules(feature: Feature, placeholders: tuple[str, ...]) -> list[str]
         ]
         if bin_.kind == "missing" and placeholders and not bins.numeric:
             lines += _placeholder_rule(bins.field, placeholders, points)
+    return lines
+
+
+def _pair_rules(pair: Pair) -> list[str]:
+    first, second = pair.first, pair.second
+    keys = _scalar(first.field), _scalar(second.field)
+    lines = [
+        "",
+        f"  # {first.field} with {second.field}: learned together (these points add",
+        "  # to both fields' own; a lead in none of these pairs of bins gets 0 here).",
+    ]
+    prefix = f"{field_name(first.field)[:36]}.with.{field_name(second.field)[:36]}"
+    for index, ((i, j), count, events, weight, raw, points) in enumerate(
+        zip(
+            pair.cells,
+            pair.counts,
+            pair.events,
+            pair.weights,
+            pair.raw_points,
+            pair.points,
+            strict=True,
+        )
+    ):
+        a, b = first.bins[i], second.bins[j]
+        label = f"{_label(first.field, a)} & {_label(second.field, b)}"
+        lines += [
+            f"  # {count:,} leads, {events / count:.1%} converted; weight "
+            f"{weight:+.3f} -> {raw:.2f} points",
+            f"  - id: {f'{prefix}.{index + 1}'[-MAX_RULE_ID:]}",
+            f"    label: {_scalar(label)}",
+            f"    when: {{{keys[0]}: {_condition(a)}, {keys[1]}: {_condition(b)}}}",
+            f"    points: {points}",
+        ]
     return lines
 
 
