@@ -127,6 +127,9 @@ CONDITIONS: list[tuple[str, dict[str, Any]]] = [
     ("asset", {"equals": 200}),
     ("asset", {"min": 100, "max": 300}),
     ("channel", {"equals": "email"}),
+    ("url", {"contains": "pricing", "not": True}),
+    ("asset", {"min": 100, "max": 300, "not": True}),
+    ("channel", {"in": ["email", "Ads"], "not": True}),
 ]
 EVENT_TYPES = ["page_view", "form", "email_open"]
 REPEATS: list[Any] = ["every", "once", {"once_per": "asset"}, {"min_count": 2}]
@@ -180,6 +183,7 @@ def _intent_rule(draw: st.DrawFn, index: int, groups: int) -> dict[str, Any]:
 
 FIT_RULES = [
     {"id": "big", "when": {"employees": {"min": 50}}, "points": 20.0},
+    {"id": "abroad", "when": {"country": {"in": ["uk"], "not": True}}, "points": 5.0},
     {"id": "vp", "when": {"title": {"contains": "vp"}}, "points": 25.0},
     {"id": "uk", "when": {"country": {"in": ["UK", "ie"]}}, "points": 10.0},
     {"id": "nodomain", "when": {"email_domain": {"present": False}}, "points": -10.0},

@@ -279,7 +279,8 @@ def condition(value: Text, cond: Condition) -> ir.BooleanValue:
     has = value.trimmed.notnull() & (value.trimmed != "")
     if cond.kind == "present":
         return has if cond.present else ~has
-    return (has & _holds(value, cond)).fill_null(False)
+    holds = _holds(value, cond).fill_null(False)
+    return has & (~holds if cond.not_ else holds)
 
 
 def conditions(conds: dict[str, Condition], texts: dict[str, Text]) -> ir.BooleanValue:

@@ -71,6 +71,8 @@ def _field_ceiling(rules: list[FitRule]) -> float:
 
 def _may_hold_together(a: Condition, b: Condition) -> bool:
     """False only when no single value can satisfy both conditions."""
+    if a.not_ or b.not_:
+        return True  # a turned-round test holds on almost any value
     if a.kind == "range" and b.kind == "range":
         low = max(_low(a), _low(b))
         high = min(_high(a), _high(b))

@@ -54,7 +54,8 @@ class _Strict(BaseModel):
 
 class Condition(_Strict):
     """One test on one value. Exactly one kind: equals, in, range, contains, regex,
-    glob or present. A bare scalar in YAML means ``equals``, a bare list ``in``."""
+    glob or present. A bare scalar in YAML means ``equals``, a bare list ``in``.
+    With ``not`` the condition holds on a present value that fails the test."""
 
     equals: Scalar | None = None
     in_: tuple[Scalar, ...] | None = Field(default=None, alias="in")
@@ -65,6 +66,7 @@ class Condition(_Strict):
     glob: str | None = None
     present: bool | None = None
     case_sensitive: bool = False
+    not_: bool = Field(default=False, alias="not")
 
     @model_validator(mode="before")
     @classmethod
@@ -94,7 +96,21 @@ class Condition(_Strict):
             raise LocatedError(
                 f"min {self.min} is above max {self.max}; swap them", ("min",)
             )
+        if self.not_ and self.present is not None:
+            raise LocatedError(
+                "`not` cannot turn round `present`; write present: false (or "
+                "true) instead",
+                ("not",),
+            )
         if self.regex is not None:
+            if (found := _UNPORTABLE.search(self.regex)) is not None:
+                raise LocatedError(
+                    f"regex {self.regex!r} uses {found.group(0)!r} (look-around or "
+                    "a back-reference), which the batch engine on DuckDB cannot run; "
+                    "for a negative test write the positive pattern and add "
+                    "`not: true` beside it",
+                    ("regex",),
+                )
             try:
                 re.compile(self.regex)
             except re.error as exc:
@@ -125,6 +141,10 @@ class Condition(_Strict):
 
 
 Conditions = dict[str, Condition]
+
+#: Regular-expression syntax that RE2 (DuckDB) lacks: look-around and numbered
+#: back-references (an escaped backslash before them is left alone).
+_UNPORTABLE = re.compile(r"\(\?<?[=!]|(?<!\\)\\[1-9]")
 
 
 def unclosed_bracket(pattern: str) -> int | None:

@@ -62,12 +62,20 @@ def matches(condition: Condition, value: Any) -> bool:
     True
     >>> matches(Condition(present=False), "")
     True
+    >>> matches(Condition.model_validate({"in": ["US", "USA"], "not": True}), "CA")
+    True
     """
     kind = condition.kind
     if kind == "present":
         return (not is_missing(value)) is condition.present
     if is_missing(value):
         return False
+    return _test(condition, value) is not condition.not_
+
+
+def _test(condition: Condition, value: Any) -> bool:
+    """The condition's test on a present value (before ``not``)."""
+    kind = condition.kind
     cs = condition.case_sensitive
     if kind == "equals":
         assert condition.equals is not None
