@@ -5,7 +5,8 @@ Each measurement runs in its own process so that its peak memory (max RSS) is it
 own. Figures are wall-clock seconds, best of ``--repeat`` runs, on whatever else
 the machine is doing at the time.
 
-    python benchmarks/bench_batch.py --data /tmp/bench --sizes 1m,10m --postgres
+    python benchmarks/bench_batch.py --data bench-data --sizes 1m,10m \
+        --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/mql_bench
 
 ``--data`` holds one folder per size (``1m`` = 10k leads and 1M events, ``10m``,
 ``30m``); missing folders are generated first.

@@ -6,7 +6,7 @@ accounts; events with a long-tailed count per lead (most leads do little, a few
 do a lot), page URLs of a firm's site, e-mail, forms, webinars, downloads and
 ad clicks, each with a channel.
 
-    python benchmarks/generate.py --leads 100000 --events 10000000 --out /tmp/bench
+    python benchmarks/generate.py --leads 100000 --events 10000000 --out bench-data
 """
 
 from __future__ import annotations

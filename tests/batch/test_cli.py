@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from mql.batch.backtest import Months
 from mql.cli.app import app
 from mql.cli.batch_commands import parse_every
 from mql.errors import InputError
@@ -30,7 +32,7 @@ def test_rescore_reports_counts_as_json(workspace: tuple[str, Path]) -> None:
     args = ["--db", db, "--model", str(model), "rescore", "--at", "2025-02-06"]
     result = CliRunner().invoke(app, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.output)
+    (row,) = json.loads(result.stdout)
     assert (row["engine"], row["leads"], row["events"], row["mqls"]) == (
         "duckdb",
         4,
@@ -48,7 +50,9 @@ def test_backtest_compares_two_models(workspace: tuple[str, Path]) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert len(body["periods"]) == 2 * 7
+    # Weekly from 6 January (a Monday) to 17 February, then 20 February itself.
+    assert len(body["periods"]) == 2 * 8
+    assert body["periods"][-1]["period_end"] == "2025-02-20T00:00:00Z"
     assert [o["model"] for o in body["outcomes"]] == ["mql", "mql (current)"]
 
 
@@ -77,12 +81,23 @@ def test_backtest_refuses_an_unknown_period(workspace: tuple[str, Path]) -> None
 
 
 @pytest.mark.parametrize(
-    ("text", "days"), [("day", 1), ("week", 7), ("3d", 3), ("2w", 14)]
+    ("text", "days"), [("day", 1), ("week", 7), ("3d", 3), ("2w", 14), ("2 weeks", 14)]
 )
 def test_every_reads_days_and_weeks(text: str, days: int) -> None:
-    assert parse_every(text).days == days
+    every = parse_every(text)
+    assert isinstance(every, timedelta)
+    assert every.days == days
 
 
-def test_every_refuses_zero() -> None:
-    with pytest.raises(InputError, match="use day, week, or a count"):
-        parse_every("0d")
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("month", 1), ("Months", 1), ("2month", 2), ("quarter", 3), ("2 quarters", 6)],
+)
+def test_every_reads_months_and_quarters(text: str, months: int) -> None:
+    assert parse_every(text) == Months(months)
+
+
+@pytest.mark.parametrize("text", ["0d", "0month"])
+def test_every_refuses_zero(text: str) -> None:
+    with pytest.raises(InputError, match="use day, week, month, quarter, or a count"):
+        parse_every(text)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from mql.cli.learn_commands import register
 from mql.model import load_model
@@ -180,3 +180,159 @@ def test_refit_writes_the_model_learned_on_every_lead(
     assert "(the model learned again on every lead (--refit))" in result.output
     written = target.read_text(encoding="utf-8")
     assert f"# Learned on every lead ({SLICE})." in written
+
+
+def test_learn_warns_of_fields_with_a_suspicious_information_value(
+    learned: tuple[Path, Path, str],
+) -> None:
+    _, report, output = learned
+    assert "WARNING: POSSIBLE LEAKAGE: information value above 0.5" in output
+    assert "Total Time Spent on Website (IV " in output
+    assert "WARNING: POSSIBLE LEAKAGE" in report.read_text(encoding="utf-8")
+
+
+def _learn(app: typer.Typer, leads_file: Path, *options: str) -> Result:
+    target = leads_file.parent / "options.yaml"
+    return CliRunner().invoke(
+        app,
+        [
+            "learn",
+            str(leads_file),
+            "--recipe",
+            "x-education",
+            "--folds",
+            "0",
+            "--force",
+            "-O",
+            str(target),
+            *options,
+        ],
+    )
+
+
+def test_a_recipe_applies_post_contact(app: typer.Typer, leads_file: Path) -> None:
+    result = _learn(app, leads_file, "--post-contact", "lead_origin")
+    assert result.exit_code == 2
+    assert "Lead Origin: declared as filled in after sales contact" in result.output
+
+
+def test_a_recipe_applies_features(app: typer.Typer, leads_file: Path) -> None:
+    result = _learn(
+        app, leads_file, "--feature", "Lead Origin", "--feature", "totalvisits"
+    )
+    assert result.exit_code == 0, result.output
+    model = load_model(leads_file.parent / "options.yaml")
+    fields = {name for rule in model.fit for name in rule.when}
+    assert fields == {"Lead Origin", "TotalVisits"}
+
+
+def test_a_recipe_post_contact_feature_is_refused_unless_allowed(
+    app: typer.Typer, leads_file: Path
+) -> None:
+    refused = _learn(app, leads_file, "--feature", "Tags", "--feature", "City")
+    assert refused.exit_code == 2
+    assert "Tags: declared as filled in after sales contact" in refused.output
+    kept = _learn(
+        app, leads_file, "--feature", "Tags", "--feature", "City", "--allow-leaky"
+    )
+    assert kept.exit_code == 0, kept.output
+    assert "WARNING: LEAKAGE kept on purpose: Tags" in kept.output
+
+
+def test_a_recipe_refuses_the_options_it_sets(
+    app: typer.Typer, leads_file: Path
+) -> None:
+    result = _learn(app, leads_file, "--positive", "1", "--outcome", "y")
+    assert result.exit_code == 2
+    assert "leave out --outcome, --positive" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"Prospect ID,Converted\n", "a header row (Prospect ID, Converted) but no"),
+        (b'{"Converted": 1}\n', "not a delimited text file (JSON"),
+    ],
+)
+def test_files_that_are_not_leads_give_one_line(
+    app: typer.Typer, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(content)
+    model = tmp_path / "model.yaml"
+    model.write_text("name: m\nthreshold: 1\nfit: []\n", encoding="utf-8")
+    for args in (
+        ["learn", str(path), "-O", str(tmp_path / "out.yaml")],
+        ["evaluate", str(model), str(path)],
+    ):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--test-share", "1.0"], "--test-share 1: the share of leads held out"),
+        (["--share", "1.5"], "--share 1.5: give a share above 0 and at most 1"),
+        (["--capacity", "60"], "give --arrivals"),
+        (["--share", "0.3", "--period", "day"], "choose week or month"),
+    ],
+)
+def test_learn_refuses_out_of_range_options(
+    app: typer.Typer, leads_file: Path, options: list[str], message: str
+) -> None:
+    result = _learn(app, leads_file, *options)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--recall", "2"], "--recall 2: give a recall above 0 and at most 1"),
+        (["--precision", "-1"], "--precision -1: give a precision above 0"),
+        (["--capacity", "-5", "--arrivals", "250"], "--capacity -5: give a number"),
+        (["--capacity", "60"], "needs the number of leads that arrive per week"),
+    ],
+)
+def test_advise_refuses_out_of_range_goals(
+    app: typer.Typer,
+    leads_file: Path,
+    learned: tuple[Path, Path, str],
+    options: list[str],
+    message: str,
+) -> None:
+    model, _, _ = learned
+    result = CliRunner().invoke(
+        app,
+        ["advise", str(model), str(leads_file), "--recipe", "x-education", *options],
+    )
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "(got None)" not in result.output
+
+
+def test_evaluate_on_the_file_learned_from_says_so(
+    app: typer.Typer, leads_file: Path, learned: tuple[Path, Path, str]
+) -> None:
+    model, _, _ = learned
+    same = CliRunner().invoke(
+        app, ["evaluate", str(model), str(leads_file), "--recipe", "x-education"]
+    )
+    assert same.exit_code == 0, same.output
+    note = "include the leads it learned from"
+    assert "The model file says it was learned from this same file" in same.output
+    assert "The held-out figures are the ones `mql learn` printed." in (
+        " ".join(same.output.split())
+    )
+    other = leads_file.parent / "other.csv"
+    other.write_bytes(leads_file.read_bytes())
+    copy = CliRunner().invoke(
+        app, ["evaluate", str(model), str(other), "--recipe", "x-education"]
+    )
+    assert copy.exit_code == 0, copy.output
+    assert "learned from this same file" not in copy.output
+    assert note not in copy.output

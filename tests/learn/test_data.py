@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,81 @@ def test_records_from_the_store_shape_are_accepted() -> None:
     data = from_records(records, features=["title", "employees"])
     assert data.positives == 15
     assert data.features == ["title", "employees"]
+
+
+def _outcomes(tmp_path: Path, values: list[str]) -> Path:
+    rows = "".join(f"{v},{i % 5}\n" for i, v in enumerate(values))
+    return _csv(tmp_path, "Converted,Visits\n" + rows)
+
+
+def test_an_unrecognised_outcome_value_is_refused_with_its_row(tmp_path: Path) -> None:
+    path = _outcomes(tmp_path, ["1", "0"] * 12 + ["maybe", "2"])
+    with pytest.raises(
+        InputError,
+        match=r"leads.csv: row 26: the outcome column 'Converted' has 'maybe', "
+        r"which is neither a yes .* nor a no .*; name the values that mean "
+        r"converted with --positive",
+    ):
+        read_leads(path, "Converted")
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("1", "0"),
+        ("True", "False"),
+        ("yes", "NO"),
+        ("y", "n"),
+        ("Converted", "Not converted"),
+    ],
+)
+def test_recognised_yes_and_no_values_are_read(
+    tmp_path: Path, pair: tuple[str, str]
+) -> None:
+    data = read_leads(_outcomes(tmp_path, list(pair) * 15), "Converted")
+    assert data.positives == 15
+
+
+def test_with_positive_every_other_value_counts_as_no(tmp_path: Path) -> None:
+    path = _outcomes(tmp_path, ["won", "lost", "maybe", "2"] * 8)
+    data = read_leads(path, "Converted", positive=["won"])
+    assert data.positives == 8
+    assert len(data.outcome) == 32
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"leads.csv: the file is empty"),
+        (b"\n\n", r"leads.csv: the file is empty"),
+        (
+            b"Converted,Visits\n",
+            r"leads.csv: a header row \(Converted, Visits\) but no leads",
+        ),
+        (b'[{"Converted": 1}]', r"leads.csv: not a delimited text file \(JSON"),
+        (b'{"Converted": 1}\n', r"leads.csv: not a delimited text file \(JSON"),
+        (
+            gzip.compress(b"Converted,Visits\n1,2\n"),
+            r"leads.csv: not a delimited text file \(gzip-compressed",
+        ),
+        (b"PK\x03\x04rest", r"leads.csv: not a delimited text file \(a ZIP"),
+    ],
+)
+def test_files_that_are_not_leads_say_what_they_are(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_leads(path, "Converted")
+
+
+def test_a_gzip_file_named_gz_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv.gz"
+    path.write_bytes(gzip.compress(("Converted,Visits\n" + "1,2\n0,3\n" * 15).encode()))
+    assert read_leads(path, "Converted").positives == 15
+
+
+def test_no_records_say_so() -> None:
+    with pytest.raises(InputError, match=r"<records>: no leads \(no rows\)"):
+        from_records([])

@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from mql.errors import InputError
-from mql.learn import LeadData, from_frame, guard, read_leads
-from mql.learn.leakage import single_feature_auc
+from mql.learn import (
+    LEAKY_AUC,
+    LeadData,
+    Options,
+    from_frame,
+    guard,
+    learn,
+    learn_html,
+    learn_text,
+    read_leads,
+)
+from mql.learn.leakage import SUSPICIOUS_IV, single_feature_auc
 
 
 @pytest.mark.shared_data
@@ -65,3 +75,31 @@ def test_honest_features_pass(x_leads: LeadData) -> None:
         single_feature_auc(x_leads.frame[c], x_leads.outcome) for c in x_leads.features
     )
     assert 0.7 < top < 0.95
+
+
+def _strong(seed: int = 4, rows: int = 400) -> LeadData:
+    """A field with a very high IV whose AUC alone stays under the AUC line."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    tag = rng.choice(["called back", "no answer"], rows)
+    rate = np.where(tag == "called back", 0.85, 0.15)
+    y = (rng.random(rows) < rate).astype(int)
+    frame = pd.DataFrame(
+        {"tag": tag, "visits": rng.poisson(3, rows) + y, "converted": y}
+    )
+    return from_frame(frame, "converted", source="crm.csv")
+
+
+def test_a_field_with_a_very_high_information_value_is_warned_about() -> None:
+    data = _strong()
+    assert single_feature_auc(data.frame["tag"], data.outcome) < LEAKY_AUC
+    result = learn(data, Options(folds=0))
+    ivs = {f.field: f.bins.iv for f in result.card.features}
+    assert ivs["tag"] > SUSPICIOUS_IV > ivs["visits"]
+    assert [f.field for f in result.suspicious] == ["tag"]
+    warning = next(w for w in result.warnings if "POSSIBLE LEAKAGE" in w)
+    assert f"tag (IV {ivs['tag']:.2f})" in warning
+    assert "visits" not in warning
+    assert f"WARNING: {warning}" in learn_text(result)
+    assert "WARNING: POSSIBLE LEAKAGE" in learn_html(result)

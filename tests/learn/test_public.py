@@ -18,7 +18,7 @@ def test_an_unknown_recipe_names_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"none.csv: cannot read the file"):
+    with pytest.raises(InputError, match=r"none.csv: cannot read the leads file"):
         recipe("x-education", tmp_path / "none.csv")
 
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mql.learn import LeadData, Scorecard, learn_scorecard, split, write_model
-from mql.learn.binning import Bin, fit_bins
+from mql.learn.binning import Bin, fit_bins, shortest_between
 from mql.learn.scorecard import attribute_scores
 from mql.model import Condition, parse_model
 from mql.scoring import matches
@@ -163,3 +163,41 @@ def test_the_batch_engine_scores_the_written_model_as_learned(
     )
     predicted = card.scores(test.frame)
     assert [scores[str(i)] for i in range(len(predicted))] == list(predicted)
+
+
+def test_cut_points_are_short_decimals_between_the_same_values_seen() -> None:
+    # Values like pages per visit: the solver's midpoints come out in single
+    # precision (1.225000023841858); the written cut is the shortest decimal
+    # strictly between the same two neighbouring values.
+    rng = np.random.default_rng(2)
+    grid = np.array([1.2, 1.25, 1.33, 2.04, 2.5, 3.0, 4.67, 5.1, 6.25, 7.0])
+    values = rng.choice(grid, 3000)
+    y = (rng.random(3000) < values / 8).astype(int)
+    raw = fit_bins("pages", list(values), y, numeric=True)
+    cuts = [b.high for b in raw.bins if b.kind == "range" and b.high is not None]
+    assert len(cuts) >= 2
+    for cut in cuts:
+        below, above = grid[grid < cut].max(), grid[grid > cut].min()
+        assert below < cut < above
+        assert len(repr(cut).split(".")[-1]) <= 3, cut
+    # Every value seen is in exactly one range bin, whose counts are as learned.
+    for b in raw.bins:
+        if b.kind == "range":
+            assert b.count == sum(b.holds(v) for v in values)
+    assert sum(b.count for b in raw.bins) == len(values)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "near", "cut"),
+    [
+        (1.2, 1.25, 1.225000023841858, 1.23),
+        (2.0, 2.0799999, 2.0399999618530273, 2.04),
+        (3.0, 5.0, 4.0, 4.0),
+        (1262.0, 1263.0, 1262.5, 1262.5),
+        (-0.5, 0.5, 0.0, 0.0),
+    ],
+)
+def test_the_shortest_decimal_between_two_values(
+    low: float, high: float, near: float, cut: float
+) -> None:
+    assert shortest_between(low, high, near) == cut

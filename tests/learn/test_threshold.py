@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -57,9 +59,40 @@ def test_without_a_goal_the_best_f1_is_advised() -> None:
 
 def test_capacity_without_arrivals_says_what_to_add() -> None:
     with pytest.raises(
-        InputError, match=r"needs the leads that arrive per week: give --arrivals"
+        InputError,
+        match=r"--capacity 30 MQLs per week needs the number of leads that arrive "
+        r"per week: give --arrivals",
     ):
-        advise(OUTCOME, SCORES, Goal(capacity=30))
+        Goal(capacity=30)
+
+
+@pytest.mark.parametrize(
+    ("goal", "message"),
+    [
+        ({"share": 1.5}, r"--share 1.5: give a share above 0 and at most 1"),
+        ({"share": -0.1}, r"--share -0.1: give a share above 0 and at most 1"),
+        ({"share": 0.0}, r"--share 0: give a share above 0 and at most 1"),
+        ({"recall": 2.0}, r"--recall 2: give a recall above 0 and at most 1"),
+        ({"precision": -1.0}, r"--precision -1: give a precision above 0"),
+        ({"share": float("nan")}, r"--share nan: give a share above 0"),
+        ({"capacity": -5.0, "arrivals": 100.0}, r"--capacity -5: .* above 0"),
+        ({"capacity": 5.0, "arrivals": 0.0}, r"--arrivals 0: .* above 0"),
+        ({"arrivals": 100.0}, r"--arrivals 100 goes with --capacity"),
+        ({"share": 0.3, "period": "day"}, r"--period 'day': choose week or month"),
+    ],
+)
+def test_goals_out_of_range_are_refused(goal: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Goal(**goal)
+
+
+def test_capacity_above_arrivals_warns_that_every_lead_is_an_mql() -> None:
+    advice = advise(OUTCOME, SCORES, Goal(capacity=300, arrivals=250))
+    assert advice.point.mql_share == 1.0
+    assert advice.reason.startswith(
+        "WARNING: 300 MQLs per week is as many as the 250 leads that arrive per "
+        "week or more: every lead would be an MQL"
+    )
 
 
 def test_an_unreachable_precision_says_the_best() -> None:

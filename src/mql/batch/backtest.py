@@ -9,6 +9,7 @@ lead was an MQL, so it is exact to the period.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
 import time
@@ -65,30 +66,88 @@ class Backtest:
     outcomes: list[OutcomeRow]
 
 
+@dataclass(frozen=True)
+class Months:
+    """A period of whole calendar months (``Months(1)``: monthly, ``Months(3)``:
+    quarterly). Each period end falls on the start's day of the month, or on the
+    month's last day when it is shorter (31 January, 28 February, 31 March...)."""
+
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.count} month{'s' if self.count != 1 else ''}"
+
+
+def add_months(start: dt.datetime, months: int) -> dt.datetime:
+    """``start`` moved by whole months, its day clamped to the month's length.
+
+    >>> from datetime import datetime, timezone
+    >>> add_months(datetime(2025, 1, 31, tzinfo=timezone.utc), 1).date()
+    datetime.date(2025, 2, 28)
+    """
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return start.replace(
+        year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def shown_instant(instant: dt.datetime) -> str:
+    """An instant as the user wrote it: a date at midnight UTC, else ISO 8601."""
+    utc = instant.astimezone(dt.UTC)
+    if utc.time() == dt.time(0):
+        return utc.date().isoformat()
+    return utc.isoformat().replace("+00:00", "Z")
+
+
 def period_ends(
-    start: dt.datetime, end: dt.datetime, every: dt.timedelta
+    start: dt.datetime,
+    end: dt.datetime,
+    every: dt.timedelta | Months,
+    every_text: str | None = None,
 ) -> list[dt.datetime]:
-    """``start``, ``start + every``, ... up to ``end`` included.
+    """``start``, ``start + every``, ... while before ``end``, then ``end`` itself.
+
+    The last period is shorter when ``every`` does not divide the range, so that
+    the last row is always at ``end``. ``every_text`` is ``every`` as the user
+    wrote it, for messages.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
     >>> len(period_ends(t, t + timedelta(days=28), timedelta(weeks=1)))
     5
+    >>> [e.day for e in period_ends(t, t + timedelta(days=10), timedelta(weeks=1))]
+    [1, 8, 11]
     """
     epoch_seconds(start, "--from")
     epoch_seconds(end, "--to")
-    if every <= dt.timedelta(0) or end < start:
+    given = f"--every {every_text or every}"
+    if end < start:
         raise InputError(
-            f"a backtest needs --from before --to and a positive --every; got "
-            f"{start.isoformat()} to {end.isoformat()} every {every}"
+            f"a backtest needs --from before --to; got --from {shown_instant(start)} "
+            f"after --to {shown_instant(end)}: swap them"
         )
-    count = int((end - start) / every) + 1
-    if count > MAX_PERIODS:
+    if (every.count if isinstance(every, Months) else every / dt.timedelta(1)) <= 0:
+        raise InputError(f"{given} is not a positive period; use e.g. week or month")
+    if isinstance(every, Months):
+        months = (end.year - start.year) * 12 + end.month - start.month
+        count = months // every.count + 2
+    else:
+        count = int((end - start) / every) + 2
+    if count - 1 > MAX_PERIODS:
         raise InputError(
-            f"{count} periods from {start.date()} to {end.date()}; at most "
-            f"{MAX_PERIODS}: choose a longer --every"
+            f"{given} gives about {count - 1} period ends from "
+            f"{shown_instant(start)} to {shown_instant(end)}; at most {MAX_PERIODS}: "
+            "choose a longer --every"
         )
-    return [start + k * every for k in range(count)]
+    steps = (_step(start, every, k) for k in range(count))
+    return [*(t for t in steps if t < end), end]
+
+
+def _step(start: dt.datetime, every: dt.timedelta | Months, k: int) -> dt.datetime:
+    if isinstance(every, Months):
+        return add_months(start, k * every.count)
+    return start + k * every
 
 
 def _mql_flags(

@@ -695,7 +695,17 @@ def repeat_counters(
     ``last_event_id`` (the id of the last activity in (at, id) order).
     """
     acts = matching(model, events, at, dedupe).rows()
-    aggs: dict[str, ir.Value] = {"last_ts": acts["ts"].max()}
+    # The last activity's id from a window in the same group-by, not from a join
+    # of the activities with their own maximum: PostgreSQL, which cannot see how
+    # many activities the match leaves, planned that join as a nested loop.
+    latest = ibis.row_number().over(
+        group_by=[acts[LEAD_KEY]],
+        order_by=[ibis.desc(acts["ts"]), ibis.desc(acts["id"])],
+    )
+    acts = acts.mutate(_latest=latest)
+    aggs: dict[str, ir.Value] = {
+        "last_event_id": acts["id"].max(where=acts["_latest"] == 0)
+    }
     for k, rule in enumerate(model.intent):
         hit = ibis.ifelse(acts[f"m{k}"], 1, 0)
         if rule.repeat.mode == "once":
@@ -705,11 +715,7 @@ def repeat_counters(
         elif rule.repeat.mode == "once_per":
             keyed = acts[f"m{k}"] & acts[f"key{k}"].notnull()
             aggs[f"keys{k}"] = acts[f"key{k}"].collect(where=keyed)
-    counters = acts.group_by(LEAD_KEY).aggregate(**aggs)
-    last = acts.join(counters.select(LEAD_KEY, "last_ts"), LEAD_KEY)
-    last = last.filter(last["ts"] == last["last_ts"])
-    ids = last.group_by(LEAD_KEY).aggregate(last_event_id=last["id"].max())
-    return counters.join(ids, LEAD_KEY).drop("last_ts")
+    return acts.group_by(LEAD_KEY).aggregate(**aggs)
 
 
 def fit_rules_holding(model: Model, leads: ir.Table) -> ir.Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -26,28 +27,109 @@ SPARK_CONF = {
 }
 
 
+#: The environment variable the command line reads when ``--engine-url`` is left out.
+URL_ENV = "MQL_BATCH_URL"
+POSTGRES_SCHEMES = (
+    "postgres",
+    "postgresql",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+)
+#: What to do when an engine cannot be reached, per engine.
+FIXES = {
+    "duckdb": "give a file in a folder that exists and can be written, or no URL to "
+    "run in memory",
+    "postgres": "check that the server runs and accepts connections there and that "
+    "the user, password and database in the URL are right "
+    "(postgresql://user@host:5432/db)",
+    "spark": "check the master URL (local[1], or spark://host:7077 for a cluster) and "
+    "that the cluster answers; PySpark needs Java 17 on PATH",
+}
+_PASSWORD = re.compile(r"(?P<head>://[^:/@?#]*:)(?P<password>[^@/?#]*)@")
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``.
+
+    >>> shown_url("postgresql://mql:secret@127.0.0.1:5432/db")
+    'postgresql://mql:***@127.0.0.1:5432/db'
+    """
+    return _PASSWORD.sub(r"\g<head>***@", url)
+
+
 def connect(engine: str = "duckdb", url: str | None = None) -> BaseBackend:
     """An Ibis backend: DuckDB in memory (or a file), PostgreSQL by URL, local Spark.
+
+    Any failure to reach the engine is an :class:`EngineError` that names the
+    engine, the URL (without its password) and what to check.
 
     >>> connect("duckdb").name
     'duckdb'
     """
+    if engine not in ENGINES:
+        raise EngineError(
+            f"unknown batch engine {engine!r}; choose one of {', '.join(ENGINES)}"
+        )
+    _check_url(engine, url)
+    try:
+        return _open(engine, url)
+    except EngineError:
+        raise
+    except Exception as exc:
+        where = f" at {shown_url(url)}" if url else ""
+        raise EngineError(
+            f"cannot connect to the {engine} engine{where}: {_reason(exc, url)}; "
+            f"{FIXES[engine]}"
+        ) from exc
+
+
+def _check_url(engine: str, url: str | None) -> None:
+    """Refuse, before trying, a URL that cannot be meant for ``engine``."""
+    scheme = _SCHEME.match(url or "")
+    if engine == "postgres":
+        if not url:
+            raise EngineError(
+                "the postgres engine needs a database URL, e.g. "
+                f"postgresql://user@host:5432/db (--engine-url or {URL_ENV})"
+            )
+        if scheme is None or scheme["scheme"].lower() not in POSTGRES_SCHEMES:
+            raise EngineError(
+                f"{shown_url(url)!r} is not a PostgreSQL URL for the postgres engine; "
+                "write it as postgresql://user@host:5432/db"
+            )
+    elif engine == "duckdb" and url and scheme is not None:
+        raise EngineError(
+            f"the duckdb engine takes a file path, not the URL {shown_url(url)!r}; "
+            "for a PostgreSQL URL use --engine postgres, for a Spark master "
+            "--engine spark"
+        )
+
+
+def _open(engine: str, url: str | None) -> BaseBackend:
     if engine == "duckdb":
         con = ibis.duckdb.connect(url or ":memory:")
         con.raw_sql("SET TimeZone = 'UTC'")
         return con
     if engine == "postgres":
-        if not url:
-            raise EngineError(
-                "the postgres engine needs a database URL, e.g. "
-                "postgresql://user@host:5432/db (--url or MQL_BATCH_URL)"
-            )
-        return ibis.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    if engine == "spark":
-        return ibis.pyspark.connect(spark_session(url or "local[1]"))
-    raise EngineError(
-        f"unknown batch engine {engine!r}; choose one of {', '.join(ENGINES)}"
-    )
+        assert url is not None
+        _, rest = url.split("://", 1)
+        return ibis.connect(f"postgresql://{rest}")
+    session = spark_session(url or "local[1]")
+    return ibis.pyspark.connect(session)
+
+
+def _reason(exc: Exception, url: str | None) -> str:
+    """The first line of what the driver said, without the URL's password."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    if len(lines) > 1 and lines[1].startswith(":"):
+        # Py4J: "An error occurred while calling ...", then ": java....: why".
+        text = f"{text} {lines[1]}"
+    password = _PASSWORD.search(url or "")
+    if password and password["password"]:
+        text = text.replace(password["password"], "***")
+    return text[:300].rstrip(" .;:")
 
 
 def spark_session(master: str = "local[1]") -> Any:

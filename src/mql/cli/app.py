@@ -484,7 +484,7 @@ def demo(
     them, prints the top MQLs with their reasons and how the MQL list compares
     with who really subscribed.
 
-    Example: mql demo --dir /tmp/mql-demo --top 5
+    Example: mql demo --dir demo-out --top 5
     """
     from mql.demo import run_demo
     from mql.demo.report import print_report, report_json

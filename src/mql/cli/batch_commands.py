@@ -14,17 +14,23 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 
 from mql.batch import ENGINES
+from mql.batch.backtest import Months, shown_instant
+from mql.batch.engines import URL_ENV
 from mql.cli.errors import reports_errors
 from mql.cli.output import OutputFormat, emit, to_csv, to_json
+from mql.cli.records import FIELD_MEANINGS
 from mql.cli.times import AT_HELP, at_parser, now
 from mql.errors import InputError
 from mql.model import load_model
 from mql.settings import Settings
 from mql.store import Store
+from mql.store.tables import leads as leads_t
 
 RESCORE_FIELDS = (
     "engine",
@@ -46,7 +52,48 @@ OUTCOME_FIELDS = (
     "mqls",
     "mqls_never_converted",
 )
-EVERY_UNITS = {"d": 1, "day": 1, "w": 7, "week": 7}
+#: Days per unit of ``--every``; months and quarters are calendar months.
+EVERY_DAYS = {"d": 1, "day": 1, "w": 7, "week": 7}
+EVERY_MONTHS = {"month": 1, "quarter": 3}
+EVERY_HELP = (
+    "The step between period ends: day, week, month, quarter, or a count such as "
+    "3d, 2w, 2month. Months are calendar months: each end falls on the --from "
+    "day of the month, or on the month's last day when it is shorter."
+)
+#: The meaning of each JSON and CSV field, for docs/cli.md.
+BATCH_FIELD_MEANINGS: dict[str, dict[str, str]] = {
+    "Rescore report (`mql rescore`, one row)": {
+        "engine": "the engine that ran: duckdb, postgres or spark",
+        "at": "the instant rescored at (UTC); events after it were left out",
+        "leads": "how many leads were rescored and stored",
+        "events": "how many events up to `at` were read",
+        "mqls": "how many leads are MQLs at `at` after the rescore",
+        "gained": "MQLs at `at` now that were not before the rescore",
+        "lost": "MQLs at `at` before the rescore that no longer are",
+        "seconds": "how long the rescore took, reading and writing the store included",
+    },
+    "Backtest period rows (`mql backtest`: `periods` in JSON, the rows of "
+    "`--format csv`)": {
+        "period_end": "the period end (UTC): --from, then every --every, and --to last",
+        "model": "the model's file name without `.yaml`; `(current)` marks --against",
+        "mqls": "how many leads were MQLs at the period end under that model",
+        "gained": "MQLs at this period end that were not at the one before (all of "
+        "them at the first)",
+        "lost": "MQLs at the period end before that are not at this one",
+    },
+    "Backtest outcome rows (`mql backtest`: `outcomes` in JSON, `--format csv "
+    "--outcomes`), one per model": {
+        "model": "the model, as in the period rows",
+        "converted": "leads with a conversion date (`converted_at`) in the store",
+        "converted_were_mql": "of those, how many were MQLs at a period end at or "
+        "before converting",
+        "median_days_earlier": "median days from the first period end at which "
+        "such a lead was an MQL to its conversion, or null when none was",
+        "mean_days_earlier": "the mean of the same days, or null",
+        "mqls": "leads that were MQLs at one period end or more",
+        "mqls_never_converted": "of those, how many have no conversion date",
+    },
+}
 
 EngineOption = Annotated[
     str,
@@ -56,8 +103,11 @@ EngineUrlOption = Annotated[
     str | None,
     typer.Option(
         "--engine-url",
+        envvar=URL_ENV,
+        show_envvar=False,
         help="PostgreSQL URL for --engine postgres; Spark master for --engine spark "
-        "(default local[1]); a DuckDB file for --engine duckdb (default in memory).",
+        "(default local[1]); a DuckDB file for --engine duckdb (default in memory). "
+        f"Default: ${URL_ENV}.",
     ),
 ]
 FormatOption = Annotated[
@@ -65,20 +115,49 @@ FormatOption = Annotated[
 ]
 
 
-def parse_every(text: str) -> timedelta:
-    """``day``, ``week``, ``3d`` or ``2w`` as a period.
+def parse_every(text: str) -> timedelta | Months:
+    """``day``, ``week``, ``month``, ``quarter``, or a count such as ``3d``, ``2w``
+    or ``2months``, as a period.
 
     >>> parse_every("2w")
     datetime.timedelta(days=14)
+    >>> parse_every("quarter")
+    Months(count=3)
     """
-    found = re.fullmatch(r"\s*(\d*)\s*(d|day|w|week)s?\s*", text.lower())
-    if found is None or found.group(1) == "0":
+    units = "|".join([*EVERY_DAYS, *EVERY_MONTHS])
+    found = re.fullmatch(rf"\s*(\d*)\s*({units})s?\s*", text.lower())
+    if found is None or int(found.group(1) or 1) == 0:
         raise InputError(
-            f"--every {text!r} is not a period; use day, week, or a count such as "
-            "3d or 2w"
+            f"--every {text!r} is not a period; use day, week, month, quarter, or a "
+            "count such as 3d, 2w or 2month"
         )
-    count = int(found.group(1) or 1)
-    return timedelta(days=count * EVERY_UNITS[found.group(2)])
+    count, unit = int(found.group(1) or 1), found.group(2)
+    if unit in EVERY_MONTHS:
+        return Months(count * EVERY_MONTHS[unit])
+    return timedelta(days=count * EVERY_DAYS[unit])
+
+
+def _note(text: str) -> None:
+    """A note on standard error, apart from the output."""
+    Console(stderr=True, soft_wrap=True).print(
+        f"note: {text}", markup=False, highlight=False
+    )
+
+
+def _empty_store_note(leads: int, events: int, at: datetime) -> None:
+    """Say so when the store has nothing to score, rather than print zeros alone."""
+    if leads == 0:
+        _note(
+            "the store has no leads, so every count is 0; import them with "
+            "`mql import leads` and their events with `mql import events` "
+            "(see docs/import.md)"
+        )
+    elif events == 0:
+        _note(
+            f"the store has no events up to {shown_instant(at)}, so scores are fit "
+            "only and intent is 0; import them with `mql import events` "
+            "(see docs/import.md)"
+        )
 
 
 def _root(ctx: typer.Context) -> Any:
@@ -115,13 +194,26 @@ def rescore(
 ) -> None:
     """Rescore every lead with the batch engine and store the states.
 
+    The stored states become those at --at: with a past --at, `mql mqls`, `mql
+    score` and the lifecycle read the MQLs of that instant until the next rescore;
+    run `mql rescore` without --at to bring them back to now.
+
     Example: mql rescore --at 2025-03-31 --engine duckdb
     """
     from mql.batch.store_io import rescore_store
 
     model = load_model(getattr(_root(ctx), "model", None) or Path("mql.yaml"))
+    started = now()
     with _store(ctx) as store:
-        report = rescore_store(store, model, at or now(), engine, engine_url)
+        report = rescore_store(store, model, at or started, engine, engine_url)
+    _empty_store_note(report.leads, report.events, report.at)
+    if at is not None and at < started:
+        _note(
+            f"the stored scores are now those at {shown_instant(at)}, a past instant: "
+            "`mql mqls` and `mql score` list the MQLs of that instant, and events "
+            "after it are left out; run `mql rescore` without --at to bring them "
+            "back to now"
+        )
     emit(_console(ctx), [report.to_dict()], RESCORE_FIELDS, fmt, title="Rescore")
 
 
@@ -132,20 +224,25 @@ def backtest(
     start: Annotated[
         datetime,
         typer.Option(
-            "--from", parser=at_parser, metavar="DATE", help="First period end."
+            "--from", parser=at_parser, metavar="DATE", help="The first period end."
         ),
     ],
     end: Annotated[
         datetime,
-        typer.Option("--to", parser=at_parser, metavar="DATE", help="Last period end."),
+        typer.Option(
+            "--to",
+            parser=at_parser,
+            metavar="DATE",
+            help="The last period end. Period ends run from --from by --every while "
+            "before --to, then --to itself, so the last period is shorter when "
+            "--every does not divide the range.",
+        ),
     ],
     against: Annotated[
         Path | None,
         typer.Option("--against", help="The current model, to compare with."),
     ] = None,
-    every: Annotated[
-        str, typer.Option("--every", help="day, week, 3d, 2w...")
-    ] = "week",
+    every: Annotated[str, typer.Option("--every", help=EVERY_HELP)] = "week",
     engine: EngineOption = "duckdb",
     engine_url: EngineUrlOption = None,
     outcomes: Annotated[
@@ -166,20 +263,15 @@ def backtest(
     models = {new.stem: load_model(new)}
     if against is not None:
         models[f"{against.stem} (current)"] = load_model(against)
-    ends = period_ends(start, end, parse_every(every))
+    ends = period_ends(start, end, parse_every(every), every.strip())
+    backend = connect(engine, engine_url)
     with _store(ctx) as store:
         events, leads = read_store(store, list(models.values()), ends[-1])
-    backend = connect(engine, engine_url)
+        undated = _converted_without_date(store)
     # The store's event keys are unique: no copies to drop.
     result = run_backtest(models, events, leads, ends, backend, dedupe=False)
-    if leads.num_rows and leads.column("converted_at").null_count == leads.num_rows:
-        Console(stderr=True).print(
-            "note: no lead has a conversion date, so the outcome counts are 0; import "
-            "one with the leads (`converted_at`, see docs/import.md) to compare MQLs "
-            "with conversions",
-            markup=False,
-            highlight=False,
-        )
+    _empty_store_note(leads.num_rows, events.num_rows, ends[-1])
+    _conversion_notes(leads, undated)
     periods = [asdict(row) for row in result.periods]
     rows = [asdict(row) for row in result.outcomes]
     console = _console(ctx)
@@ -197,7 +289,41 @@ def backtest(
         emit(console, rows, OUTCOME_FIELDS, fmt, title="Outcomes")
 
 
+def _converted_without_date(store: Store) -> int:
+    """Leads marked converted whose conversion date is unknown."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(leads_t)
+        .where(leads_t.c.converted.is_(True), leads_t.c.converted_at.is_(None))
+    )
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def _conversion_notes(leads: pa.Table, undated: int) -> None:
+    """Say why outcome counts are empty or short of the leads marked converted."""
+    dated = leads.num_rows - leads.column("converted_at").null_count
+    without = (
+        f"{undated:,} lead{'s are' if undated != 1 else ' is'} marked converted "
+        "without a conversion date, which a backtest cannot place in time"
+    )
+    if leads.num_rows and not dated:
+        because = f"; {without}" if undated else ""
+        _note(
+            f"no lead has a conversion date, so the outcome counts are 0{because}; "
+            "import one with the leads (`converted_at`, see docs/import.md) to "
+            "compare MQLs with conversions"
+        )
+    elif undated:
+        _note(
+            f"{without}: the outcomes count them as not converted; import their "
+            "`converted_at` with the leads (see docs/import.md)"
+        )
+
+
 def register(app: typer.Typer) -> None:
-    """Mount ``rescore`` and ``backtest`` on the main application."""
+    """Mount ``rescore`` and ``backtest`` on the main application, and add their
+    fields to the command reference."""
+    FIELD_MEANINGS.update(BATCH_FIELD_MEANINGS)
     app.command("rescore")(rescore)
     app.command("backtest")(backtest)

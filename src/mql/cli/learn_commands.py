@@ -57,8 +57,9 @@ Positive = Annotated[
     list[str] | None,
     typer.Option(
         "--positive",
-        help="A value of the outcome meaning converted "
-        "(repeatable; default 1, true, yes).",
+        help="A value of the outcome meaning converted (repeatable); every other "
+        "value then means not. Default: 1, true, yes... mean converted, 0, false, "
+        "no... not, and any other value is refused.",
     ),
 ]
 Sep = Annotated[
@@ -86,7 +87,9 @@ PostContact = Annotated[
 Recipe = Annotated[
     str | None,
     typer.Option(
-        "--recipe", help=f"Read a public data set: {', '.join(RECIPE_NAMES)}."
+        "--recipe",
+        help=f"Read a public data set: {', '.join(RECIPE_NAMES)} (it sets "
+        "--outcome, --positive and --sep; the other column options apply).",
     ),
 ]
 Capacity = Annotated[
@@ -102,7 +105,8 @@ Period = Annotated[
     str, typer.Option("--period", help="The period of --capacity: week or month.")
 ]
 Share = Annotated[
-    float | None, typer.Option("--share", help="At most this share of leads as MQLs.")
+    float | None,
+    typer.Option("--share", help="At most this share of leads as MQLs (0-1)."),
 ]
 Recall = Annotated[
     float | None,
@@ -147,23 +151,25 @@ class DataArgs:
 
     def read(self, ctx: typer.Context) -> LeadData:
         """The leads, read by recipe or by the column options, or from the store."""
-        from mql.learn import LeadData, field_name, read_leads, recipe
+        from mql.learn import read_leads, recipe
 
         if self.path is None:
+            if self.recipe:
+                raise InputError(
+                    f"--recipe {self.recipe} reads a file: name the file, or leave "
+                    "out --recipe with --from-store"
+                )
             return self._stored(ctx)
         if self.recipe:
-            data = recipe(self.recipe, self.path)
-            if self.exclude:
-                dropped = {field_name(c) for c in self.exclude}
-                kept = [c for c in data.frame.columns if field_name(c) not in dropped]
-                data = LeadData(
-                    data.frame[kept],
-                    data.outcome,
-                    data.source,
-                    data.outcome_name,
-                    data.post_contact,
-                )
-            return data
+            self._check_recipe(ctx)
+            return recipe(
+                self.recipe,
+                self.path,
+                features=self.features or (),
+                exclude=self.exclude or (),
+                post_contact=self.post_contact or (),
+                missing=self.missing or (),
+            )
         return read_leads(
             self.path,
             self.outcome,
@@ -174,6 +180,23 @@ class DataArgs:
             features=self.features or (),
             post_contact=self.post_contact or (),
         )
+
+    def _check_recipe(self, ctx: typer.Context) -> None:
+        """Refuse the options a recipe sets itself, rather than ignore them."""
+        given = [
+            name
+            for name, value in (("--positive", self.positive), ("--sep", self.sep))
+            if value
+        ]
+        source = ctx.get_parameter_source("outcome")
+        if source is not None and source.name != "DEFAULT":
+            given.insert(0, "--outcome")
+        if given:
+            raise InputError(
+                f"--recipe {self.recipe} sets the outcome column, its values and the "
+                f"separator itself: leave out {', '.join(given)} (or leave out "
+                "--recipe and describe the file with the column options)"
+            )
 
     def _stored(self, ctx: typer.Context) -> LeadData:
         from mql.learn import from_store
@@ -298,7 +321,10 @@ def learn(
         float, typer.Option("--pdo", help="Points that double the odds.")
     ] = 20.0,
     test_share: Annotated[
-        float, typer.Option("--test-share", help="Share of leads held out.")
+        float,
+        typer.Option(
+            "--test-share", help="Share of leads held out (above 0, below 1)."
+        ),
     ] = 0.3,
     folds: Annotated[
         int, typer.Option("--folds", help="Cross-validation folds (0: none).")
@@ -414,6 +440,8 @@ def evaluate(
     result = evaluate_scores(model, y, scores, goal=goal, seed=seed)
     title = f"mql evaluate {model_file.name} on {args.name}"
     notes = [_scored_how(args, at), _PROBABILITY_NOTE]
+    if _learned_from_this(model_file, args.path):
+        notes.insert(0, _SAME_FILE_NOTE)
     typer.echo(text_report(title, [result], result.advice, notes))
     if report is not None:
         _write_report(report, html_report(title, [result], result.advice, notes))
@@ -464,6 +492,33 @@ _PROBABILITY_NOTE = (
     "Probabilities for log loss and calibration: a score-to-probability map "
     "fitted on the other folds."
 )
+
+
+_SAME_FILE_NOTE = (
+    "The model file says it was learned from this same file: these figures include "
+    "the leads it learned from, so they overstate how it ranks new leads. The "
+    "held-out figures are the ones `mql learn` printed."
+)
+
+
+def _learned_from(model_file: Path) -> Path | None:
+    from mql.learn.writer import learned_from
+
+    try:
+        return learned_from(model_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _learned_from_this(model_file: Path, data_file: Path | None) -> bool:
+    """Whether the model file's header names ``data_file`` as its leads file."""
+    source = _learned_from(model_file)
+    if source is None or data_file is None:
+        return False
+    try:
+        return source.samefile(data_file)
+    except OSError:
+        return source == data_file.resolve()
 
 
 def _scored_how(args: DataArgs, at: datetime | None) -> str:

@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -31,6 +32,8 @@ MAX_PREBINS = 20
 SOLVER_SECONDS = 30
 #: Added to event and non-event counts so that a pure bin has a finite WoE.
 WOE_SMOOTHING = 0.5
+#: Most decimals tried for a cut point; beyond, the solver's own cut is kept.
+MAX_CUT_DECIMALS = 17
 
 Kind = Literal["range", "categories", "missing"]
 Key = float | str
@@ -131,22 +134,65 @@ def fit_bins(
     )
     binning.fit(clean, outcome)
     missing = np.array([v is None or v != v for v in clean], dtype=bool)
-    members = _members(binning, clean, numeric)
-    bins = _count(members, missing, outcome, numeric, binning.splits)
+    splits = short_cuts(binning.splits, clean) if numeric else binning.splits
+    members = _members(splits, clean, numeric)
+    bins = _count(members, missing, outcome, numeric, splits)
     iv = _information_value(bins, outcome)
     logger.debug("binned %s: %d bins, IV %.3f", name, len(bins), iv)
     return FeatureBins(field=name, numeric=numeric, bins=bins, iv=iv)
 
 
+def short_cuts(splits: Any, values: np.ndarray[Any, Any]) -> list[float]:
+    """Each cut point as the shortest decimal strictly between the same two
+    neighbouring values seen as the solver's cut (the nearest to it among the
+    shortest), so that no value seen changes bin.
+
+    The solver's cuts are midpoints computed in single precision
+    (``1.225000023841858``); a model file reads better with ``1.2``.
+    """
+    seen = np.unique(values[~np.isnan(values)])
+    out = []
+    for cut in (float(s) for s in splits):
+        below = seen[seen < cut]
+        above = seen[seen > cut]
+        if not len(below) or not len(above) or cut in seen:
+            out.append(cut)
+            continue
+        out.append(shortest_between(float(below[-1]), float(above[0]), cut))
+    return out
+
+
+def shortest_between(low: float, high: float, near: float) -> float:
+    """The decimal with the fewest decimals strictly between ``low`` and ``high``,
+    the nearest to ``near`` among them; ``near`` when none is found.
+
+    >>> shortest_between(1.2, 1.25, 1.225000023841858)
+    1.23
+    >>> shortest_between(3.0, 5.0, 4.0)
+    4.0
+    """
+    exact_low, exact_high = Decimal(low), Decimal(high)
+    for digits in range(MAX_CUT_DECIMALS + 1):
+        first = exact_low.scaleb(digits).to_integral_value(ROUND_FLOOR) + 1
+        last = exact_high.scaleb(digits).to_integral_value(ROUND_CEILING) - 1
+        if first > last:
+            continue
+        target = Decimal(near).scaleb(digits).to_integral_value(ROUND_HALF_EVEN)
+        value = float(min(max(target, first), last).scaleb(-digits))
+        if low < value < high:
+            return value
+    return near
+
+
 def _members(
-    binning: OptimalBinning, clean: np.ndarray[Any, Any], numeric: bool
+    splits: Any, clean: np.ndarray[Any, Any], numeric: bool
 ) -> np.ndarray[Any, np.dtype[np.int_]]:
     """Bin index (among the non-missing bins) of each value, -1 when missing."""
     if numeric:
-        splits = np.asarray(binning.splits, dtype=float)
-        index = np.searchsorted(splits, clean, side="right")
+        cuts = np.asarray(splits, dtype=float)
+        index = np.searchsorted(cuts, clean, side="right")
         return np.where(np.isnan(clean), -1, index).astype(np.int_)
-    lookup = {str(c): i for i, group in enumerate(binning.splits) for c in group}
+    lookup = {str(c): i for i, group in enumerate(splits) for c in group}
     return np.array(
         [-1 if v is None else lookup.get(str(v), -2) for v in clean], dtype=np.int_
     )

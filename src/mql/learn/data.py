@@ -9,6 +9,7 @@ identify a row (every value distinct) are left out: they cannot generalise.
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 #: Outcome values read as "converted" when no positive value is named.
 DEFAULT_POSITIVES = ("1", "1.0", "true", "yes", "y", "converted", "won")
+#: Outcome values read as "not converted" when no positive value is named; any
+#: other value is refused then (with --positive, every other value means no).
+DEFAULT_NEGATIVES = ("0", "0.0", "false", "no", "n", "not converted", "lost")
+#: Bytes read from the start of a file to tell whether it is delimited text.
+SNIFF_BYTES = 4096
+#: File name endings pandas decompresses by itself.
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
 #: A text column with more distinct values than this share of rows is an identifier.
 ID_DISTINCT_SHARE = 0.9
 #: Rows needed at the least to learn anything.
@@ -98,19 +106,7 @@ def read_leads(
     ``positive`` lists the values that mean yes (default: 1, true, yes, ...).
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(
-            path,
-            sep=sep,
-            engine="python" if sep is None else "c",
-            na_values=list(missing),
-            keep_default_na=True,
-        )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(
-            f"{path}: cannot read the leads file ({exc.__class__.__name__}: {exc}); "
-            "check the path and the separator (--sep ';')"
-        ) from exc
+    raw = read_table(path, sep, missing)
     return from_frame(
         raw,
         outcome,
@@ -121,6 +117,85 @@ def read_leads(
         features=features,
         post_contact=post_contact,
     )
+
+
+def read_table(
+    path: Path, sep: str | None = None, missing: Sequence[str] = ()
+) -> pd.DataFrame:
+    """A delimited text file as a frame of text and numbers, with one clear error
+    for a file that is empty, has no rows or is not delimited text."""
+    _check_text(path)
+    try:
+        raw = pd.read_csv(
+            path,
+            sep=sep,
+            engine="python" if sep is None else "c",
+            na_values=list(missing),
+            keep_default_na=True,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(
+            f"{path}: the file is empty; a leads file has a header row and one "
+            "row per lead"
+        ) from exc
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}: cannot tell the columns apart ({exc}); a leads file is "
+            "delimited text with a header row: give the separator with --sep"
+        ) from exc
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(
+            f"{path}: cannot read the leads file ({exc.__class__.__name__}: {exc}); "
+            "check the path and the separator (--sep ';')"
+        ) from exc
+    if len(raw) == 0:
+        raise InputError(
+            f"{path}: a header row ({', '.join(map(str, raw.columns))}) but no "
+            "leads; a leads file has one row per lead under its header"
+        )
+    return raw
+
+
+def _check_text(path: Path) -> None:
+    """Refuse, with what the file looks like, a file that is not delimited text."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot read the leads file ({exc.__class__.__name__}: {exc}); "
+            "check the path"
+        ) from exc
+    if not head.strip():
+        raise InputError(
+            f"{path}: the file is empty; a leads file has a header row and one "
+            "row per lead"
+        )
+    if path.name.lower().endswith(COMPRESSED_SUFFIXES):
+        return  # pandas decompresses it by its name
+    what = _binary_kind(head)
+    if what is not None:
+        raise InputError(
+            f"{path}: not a delimited text file ({what}); give the leads as CSV "
+            "text with a header row"
+        )
+
+
+def _binary_kind(head: bytes) -> str | None:
+    """What the first bytes of a file that is not delimited text look like."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip-compressed data: decompress it, or name it .gz"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive or a spreadsheet workbook: export the sheet as CSV"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text: save it as UTF-8"
+    if b"\x00" in head:
+        return "binary data"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    opening = text[:1] == b"{" or re.match(rb"\[\s*[\[{\"\]]", text) is not None
+    if opening:
+        return "JSON: export the leads as CSV"
+    return None
 
 
 def from_records(
@@ -158,6 +233,8 @@ def from_frame(
     post_contact: Sequence[str] = (),
 ) -> LeadData:
     """Leads from a data frame: name the fields, read the outcome, drop identifiers."""
+    if len(raw) == 0:
+        raise InputError(f"{source}: no leads (no rows) to learn from")
     raw = raw.loc[:, [c for c in raw.columns if not raw[c].isna().all()]]
     renamed = raw.rename(columns={c: str(c) for c in raw.columns})
     target = _column(renamed, outcome)
@@ -200,6 +277,19 @@ def _outcome(
             "learn only from leads whose outcome is known (filter the file first)"
         )
     text = column.astype(str).str.strip().str.casefold()
+    if not positive:
+        known = {v.casefold() for v in (*DEFAULT_POSITIVES, *DEFAULT_NEGATIVES)}
+        odd = ~text.isin(known).to_numpy()
+        if odd.any():
+            index = int(np.flatnonzero(odd)[0])
+            raise InputError(
+                f"{source}: row {index + 2}: the outcome column {name!r} has "
+                f"{str(column.iloc[index]).strip()!r}, which is neither a yes "
+                f"({', '.join(DEFAULT_POSITIVES)}) nor a no "
+                f"({', '.join(DEFAULT_NEGATIVES)}); name the values that mean "
+                "converted with --positive (every other value then counts as not "
+                "converted), or fix the file"
+            )
     yes = {p.strip().casefold() for p in (positive or DEFAULT_POSITIVES)}
     y: np.ndarray[Any, np.dtype[np.int_]] = text.isin(yes).to_numpy().astype(np.int_)
     if y.min() == y.max():

@@ -4,11 +4,18 @@ Two kinds: fields declared as filled in after a sales contact (they record what
 the contact found, so they are not known when an MQL is decided), and fields
 that alone separate converters from the rest almost perfectly (ROC AUC above
 :data:`LEAKY_AUC`), which in lead data nearly always means the same thing.
+A third kind is warned about, not refused: a field kept in the model whose
+information value is above :data:`SUSPICIOUS_IV`. Siddiqi's rule of thumb calls
+a scorecard characteristic above 0.5 too good to be true, but in lead data strong
+honest fields reach 1.0 to 1.3 (X Education's time on the website 1.08, bank-full's
+call period 1.27), while fields that sales fills in after contact go far beyond
+(``Lead Quality`` 1.89, ``Tags`` 4.35) without ranking above the AUC line alone.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +24,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from mql.errors import InputError
+from mql.learn.binning import FeatureBins
 from mql.learn.data import LeadData, field_name
 
 logger = logging.getLogger(__name__)
@@ -29,6 +37,10 @@ NUMERIC_BANDS = 20
 #: Pseudo-leads at the base rate added to each value's rate, so that rare values
 #: with a lucky rate do not look like leakage.
 PRIOR_LEADS = 10
+#: A kept feature above this information value is warned about as possible
+#: leakage: above the strong honest fields of the public lead data sets, below
+#: the post-contact ones (see the module docstring).
+SUSPICIOUS_IV = 1.5
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,7 @@ class Finding:
     field: str
     reason: str
     auc: float | None = None
+    iv: float | None = None
 
 
 def find_leaks(data: LeadData) -> list[Finding]:
@@ -73,6 +86,28 @@ def guard(data: LeadData, allow: bool = False) -> list[Finding]:
         )
     logger.warning("LEAKAGE: keeping features that give the outcome away: %s", listed)
     return findings
+
+
+def suspicious(bins: Sequence[FeatureBins]) -> list[Finding]:
+    """Kept features whose information value is above :data:`SUSPICIOUS_IV`,
+    strongest first."""
+    found = [b for b in bins if b.iv > SUSPICIOUS_IV]
+    return [
+        Finding(b.field, f"information value {b.iv:.2f}", iv=b.iv)
+        for b in sorted(found, key=lambda b: -b.iv)
+    ]
+
+
+def suspicious_warning(findings: Sequence[Finding]) -> str:
+    """One loud warning naming every suspicious feature and its information value."""
+    listed = ", ".join(f"{f.field} (IV {f.iv:.2f})" for f in findings)
+    return (
+        f"POSSIBLE LEAKAGE: information value above {SUSPICIOUS_IV:g} (suspicious "
+        f"by Siddiqi's rule of thumb): {listed}. Check that each is known before "
+        "sales contact; a field filled in after contact (by sales, or from what "
+        "the contact found) must be left out (--exclude FIELD) or declared "
+        "(--post-contact FIELD)"
+    )
 
 
 def single_feature_auc(column: pd.Series[Any], outcome: np.ndarray[Any, Any]) -> float:

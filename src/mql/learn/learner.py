@@ -20,10 +20,10 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from mql.errors import LearnError
-from mql.learn.data import LeadData
+from mql.errors import InputError, LearnError
+from mql.learn.data import MIN_ROWS, LeadData
 from mql.learn.evaluate import Evaluation, engine_scores, platt
-from mql.learn.leakage import Finding, guard
+from mql.learn.leakage import Finding, guard, suspicious, suspicious_warning
 from mql.learn.metrics import measure
 from mql.learn.scorecard import (
     DEFAULT_PDO,
@@ -99,6 +99,7 @@ class Result:
     train_leads: int
     test_leads: int
     measured: ModelText | None = None
+    suspicious: tuple[Finding, ...] = ()
 
     @property
     def refitted(self) -> bool:
@@ -120,9 +121,19 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
     evaluations = _held_out(card, written, train, test, options)
     cv = cross_validate(data, options) if options.folds > 1 else None
     measured = written
+    strong = suspicious([f.bins for f in card.features])
     if options.refit:
         card, advice, written = _learn_and_write(data, options, "every lead")
         logger.info("refitted on all %d leads", len(data.outcome))
+        seen = {f.field for f in strong}
+        strong += [
+            f
+            for f in suspicious([f.bins for f in card.features])
+            if f.field not in seen
+        ]
+    if strong:
+        warnings += (suspicious_warning(strong),)
+        logger.warning("%s", warnings[-1])
     return Result(
         card,
         written,
@@ -134,6 +145,7 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
         len(train.outcome),
         len(test.outcome),
         measured,
+        tuple(strong),
     )
 
 
@@ -166,12 +178,39 @@ def _scorecard(data: LeadData, options: Options) -> Scorecard:
 
 
 def split(data: LeadData, test_share: float, seed: int) -> tuple[LeadData, LeadData]:
-    """A stratified, seeded split into training and held-out leads."""
-    rows = np.arange(len(data.outcome))
-    train, test = train_test_split(
-        rows, test_size=test_share, random_state=seed, stratify=data.outcome
-    )
+    """A stratified, seeded split into training and held-out leads.
+
+    The share must leave both parts with converters and other leads, and the
+    training part with at least ``MIN_ROWS`` leads.
+    """
+    if not 0 < test_share < 1:
+        raise InputError(
+            f"--test-share {test_share:g}: the share of leads held out must be "
+            "above 0 and below 1 (0.3 holds out 30%)"
+        )
+    y = data.outcome
+    rows = np.arange(len(y))
+    try:
+        train, test = train_test_split(
+            rows, test_size=test_share, random_state=seed, stratify=y
+        )
+    except ValueError as exc:
+        raise _too_few(data, test_share, str(exc)) from exc
+    for part in (train, test):
+        if len(part) < 2 or y[part].min() == y[part].max():
+            raise _too_few(data, test_share, "one part has a single outcome")
+    if len(train) < MIN_ROWS:
+        raise _too_few(data, test_share, f"{len(train)} leads left to learn from")
     return data.subset(np.sort(train)), data.subset(np.sort(test))
+
+
+def _too_few(data: LeadData, test_share: float, why: str) -> InputError:
+    return InputError(
+        f"--test-share {test_share:g} of {len(data.outcome)} leads "
+        f"({data.positives} converted) leaves too few on one side ({why}): both the "
+        f"learning and the held-out leads need converters and others, and at least "
+        f"{MIN_ROWS} leads to learn from; choose a share nearer 0.3"
+    )
 
 
 def cross_validate(data: LeadData, options: Options) -> CrossValidation:

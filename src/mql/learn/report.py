@@ -111,12 +111,14 @@ def text_report(
     evaluations: Sequence[Evaluation],
     advice: Advice | None,
     notes: Sequence[str] = (),
+    warnings: Sequence[str] = (),
 ) -> str:
-    """The whole evaluation as text."""
+    """The whole evaluation as text; warnings first, in capitals."""
     main = evaluations[0].metrics
     lines = [title, "=" * len(title), ""]
+    lines += [f"WARNING: {warning}" for warning in warnings]
     lines += [f"Note: {note}" for note in notes]
-    if notes:
+    if notes or warnings:
         lines.append("")
     lines += [f"{main.leads} leads, {main.converters} converted.", ""]
     lines += metrics_table(evaluations)
@@ -136,6 +138,7 @@ def html_report(
     advice: Advice | None,
     notes: Sequence[str] = (),
     model_text: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> str:
     """The evaluation as one static HTML page with embedded plots."""
     main = evaluations[0].metrics
@@ -143,6 +146,7 @@ def html_report(
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
+        *(f"<p class=warning>WARNING: {html.escape(w)}</p>" for w in warnings),
         *(f"<p class=note>{html.escape(n)}</p>" for n in notes),
         f"<p>{main.leads} leads, {main.converters} converted.</p>",
         _pre(metrics_table(evaluations)),
@@ -176,7 +180,8 @@ def html_report(
 _CSS = (
     "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
     "pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;font-size:.85rem}"
-    ".note{color:#8a4b00}img{max-width:100%}"
+    ".note{color:#8a4b00}.warning{color:#b00020;font-weight:bold}"
+    "img{max-width:100%}"
 )
 
 
@@ -290,11 +295,16 @@ def _trade_off_plot(advice: Advice) -> Figure:
     return figure
 
 
+def learn_warnings(result: Result) -> list[str]:
+    """What a reader of a learn report must not miss: small data, leakage."""
+    kept = [f"LEAKAGE kept on purpose: {f.field} ({f.reason})" for f in result.leaks]
+    return [*result.warnings, *kept]
+
+
 def learn_notes(result: Result) -> list[str]:
-    """What a reader of a learn report must know: warnings, leaks, folds, drops."""
+    """What a reader of a learn report must know: split, scale, folds, drops."""
     card = result.card
-    notes = list(result.warnings)
-    notes += [f"LEAKAGE kept on purpose: {f.field} ({f.reason})" for f in result.leaks]
+    notes: list[str] = []
     if result.refitted:
         notes.append(
             f"The figures are those of the model learned on {result.train_leads} "
@@ -332,7 +342,13 @@ def learn_notes(result: Result) -> list[str]:
 
 def learn_text(result: Result, title: str = "mql learn") -> str:
     """The learn result as text."""
-    return text_report(title, result.evaluations, result.advice, learn_notes(result))
+    return text_report(
+        title,
+        result.evaluations,
+        result.advice,
+        learn_notes(result),
+        learn_warnings(result),
+    )
 
 
 def learn_html(result: Result, title: str = "mql learn") -> str:
@@ -343,4 +359,5 @@ def learn_html(result: Result, title: str = "mql learn") -> str:
         result.advice,
         learn_notes(result),
         model_text=result.written.text,
+        warnings=learn_warnings(result),
     )

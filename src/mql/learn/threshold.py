@@ -8,6 +8,8 @@ wants a recall (the share of future converters that become MQLs) or a precision
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,11 @@ import numpy as np
 from mql.errors import InputError
 
 Array = np.ndarray[Any, Any]
+
+logger = logging.getLogger(__name__)
+
+#: The periods capacity and arrivals may be counted in.
+PERIODS = ("week", "month")
 
 
 @dataclass(frozen=True)
@@ -44,16 +51,54 @@ class Goal:
     precision: float | None = None
     period: str = "week"
 
+    def __post_init__(self) -> None:
+        for name, value in (("share", self.share), ("recall", self.recall)):
+            _check_fraction(name, value)
+        _check_fraction("precision", self.precision)
+        for name, value in (("capacity", self.capacity), ("arrivals", self.arrivals)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(
+                    f"--{name} {value:g}: give a number of leads per {self.period} "
+                    "above 0"
+                )
+        if self.period not in PERIODS:
+            raise InputError(
+                f"--period {self.period!r}: choose week or month (the period "
+                "--capacity and --arrivals are counted in)"
+            )
+        if self.capacity is not None and self.arrivals is None:
+            raise InputError(
+                f"--capacity {self.capacity:g} MQLs per {self.period} needs the "
+                f"number of leads that arrive per {self.period}: give --arrivals"
+            )
+        if self.arrivals is not None and self.capacity is None:
+            raise InputError(
+                f"--arrivals {self.arrivals:g} goes with --capacity (the MQLs sales "
+                f"can take per {self.period}); give both, or another goal"
+            )
+
+    @property
+    def everyone(self) -> bool:
+        """Whether the capacity is at least the arrivals: every lead an MQL."""
+        return (
+            self.capacity is not None
+            and self.arrivals is not None
+            and self.capacity >= self.arrivals
+        )
+
     def target_share(self) -> float | None:
         """The share of leads that may be MQLs, from capacity or as given."""
-        if self.capacity is None:
+        if self.capacity is None or self.arrivals is None:
             return self.share
-        if not self.arrivals or self.arrivals <= 0:
-            raise InputError(
-                f"capacity {self.capacity:g} MQLs per {self.period} needs the leads "
-                f"that arrive per {self.period}: give --arrivals (got {self.arrivals})"
-            )
         return min(1.0, self.capacity / self.arrivals)
+
+
+def _check_fraction(name: str, value: float | None) -> None:
+    """Refuse a share, recall or precision outside (0, 1]."""
+    if value is not None and not 0 < value <= 1:
+        raise InputError(
+            f"--{name} {value:g}: give a {name} above 0 and at most 1 (0.3 for 30%)"
+        )
 
 
 @dataclass(frozen=True)
@@ -114,7 +159,14 @@ def _by_share(curve: tuple[Point, ...], share: float, goal: Goal) -> tuple[Point
             f"above the {share:.1%} asked"
         )
     point = fitting[-1]
-    if goal.capacity is not None:
+    if goal.everyone:
+        why = (
+            f"WARNING: {goal.capacity:g} MQLs per {goal.period} is as many as the "
+            f"{goal.arrivals:g} leads that arrive per {goal.period} or more: every "
+            "lead would be an MQL"
+        )
+        logger.warning("%s", why)
+    elif goal.capacity is not None:
         why = (
             f"{goal.capacity:g} MQLs per {goal.period} out of {goal.arrivals:g} "
             f"leads per {goal.period} is {share:.1%} of leads"

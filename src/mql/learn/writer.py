@@ -14,6 +14,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +35,8 @@ NOTE_WIDTH = 76
 LABEL_CATEGORIES = 3
 #: Longest rule id the model file accepts.
 MAX_RULE_ID = 80
+#: The header line naming the leads file a model was learned from.
+SOURCE_LINE = re.compile(r'^# Leads file: (".*")$', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,18 @@ def _header(
         "# the odds are even (1:1). log-odds = (score - "
         f"{card.even_score:.1f}) x ln 2 / {_num(card.pdo)}.",
         "# Each feature's lowest bin earns 0; a value never seen while learning",
-        "# matches no rule and earns 0 too. Cut points sit midway between values",
-        "# seen while learning: the inclusive min/max of neighbouring bins do not",
-        "# meet on any value seen.",
+        "# matches no rule and earns 0 too. A cut point is the shortest decimal",
+        "# between the two values seen while learning that it separates: the",
+        "# inclusive min/max of neighbouring bins do not meet on any value seen.",
         f"# Threshold {threshold}: a lead at the threshold converts with probability "
         f"{base:.0%}.",
     ]
     if note:
         lines += [f"# {line}" for line in textwrap.wrap(note, NOTE_WIDTH)]
+    source = Path(card.source)
+    if source.is_file():
+        quoted = json.dumps(str(source.resolve()), ensure_ascii=False)
+        lines.append(f"# Leads file: {quoted}")
     lines += [
         f"name: {_scalar(name)}",
         "description: >",
@@ -99,6 +106,18 @@ def _header(
         f"threshold: {threshold}",
     ]
     return lines
+
+
+def learned_from(text: str) -> Path | None:
+    """The leads file a model file says it was learned from, if it says so."""
+    match = SOURCE_LINE.search(text)
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return Path(value) if isinstance(value, str) else None
 
 
 def _grades(card: Scorecard, threshold: int) -> list[str]:
