@@ -24,7 +24,6 @@ from mql.batch.backtest import Months, shown_instant
 from mql.batch.engines import URL_ENV
 from mql.cli.errors import reports_errors
 from mql.cli.output import OutputFormat, emit, to_csv, to_json
-from mql.cli.records import FIELD_MEANINGS
 from mql.cli.times import AT_HELP, at_parser, now
 from mql.errors import InputError
 from mql.model import load_model
@@ -60,40 +59,6 @@ EVERY_HELP = (
     "3d, 2w, 2month. Months are calendar months: each end falls on the --from "
     "day of the month, or on the month's last day when it is shorter."
 )
-#: The meaning of each JSON and CSV field, for docs/cli.md.
-BATCH_FIELD_MEANINGS: dict[str, dict[str, str]] = {
-    "Rescore report (`mql rescore`, one row)": {
-        "engine": "the engine that ran: duckdb, postgres or spark",
-        "at": "the instant rescored at (UTC); events after it were left out",
-        "leads": "how many leads were rescored and stored",
-        "events": "how many events up to `at` were read",
-        "mqls": "how many leads are MQLs at `at` after the rescore",
-        "gained": "MQLs at `at` now that were not before the rescore",
-        "lost": "MQLs at `at` before the rescore that no longer are",
-        "seconds": "how long the rescore took, reading and writing the store included",
-    },
-    "Backtest period rows (`mql backtest`: `periods` in JSON, the rows of "
-    "`--format csv`)": {
-        "period_end": "the period end (UTC): --from, then every --every, and --to last",
-        "model": "the model's file name without `.yaml`; `(current)` marks --against",
-        "mqls": "how many leads were MQLs at the period end under that model",
-        "gained": "MQLs at this period end that were not at the one before (all of "
-        "them at the first)",
-        "lost": "MQLs at the period end before that are not at this one",
-    },
-    "Backtest outcome rows (`mql backtest`: `outcomes` in JSON, `--format csv "
-    "--outcomes`), one per model": {
-        "model": "the model, as in the period rows",
-        "converted": "leads with a conversion date (`converted_at`) in the store",
-        "converted_were_mql": "of those, how many were MQLs at a period end at or "
-        "before converting",
-        "median_days_earlier": "median days from the first period end at which "
-        "such a lead was an MQL to its conversion, or null when none was",
-        "mean_days_earlier": "the mean of the same days, or null",
-        "mqls": "leads that were MQLs at one period end or more",
-        "mqls_never_converted": "of those, how many have no conversion date",
-    },
-}
 
 EngineOption = Annotated[
     str,
@@ -322,8 +287,6 @@ def _conversion_notes(leads: pa.Table, undated: int) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Mount ``rescore`` and ``backtest`` on the main application, and add their
-    fields to the command reference."""
-    FIELD_MEANINGS.update(BATCH_FIELD_MEANINGS)
+    """Mount ``rescore`` and ``backtest`` on the main application."""
     app.command("rescore")(rescore)
     app.command("backtest")(backtest)

@@ -111,6 +111,37 @@ FIELD_MEANINGS: dict[str, dict[str, str]] = {
         "top_mqls": "lead rows as above, each with `reasons` (rule, label, value)",
         "seconds": "how long the demo took",
     },
+    "Rescore report (`mql rescore`, one row)": {
+        "engine": "the engine that ran: duckdb, postgres or spark",
+        "at": "the instant rescored at (UTC); events after it were left out",
+        "leads": "how many leads were rescored and stored",
+        "events": "how many events up to `at` were read",
+        "mqls": "how many leads are MQLs at `at` after the rescore",
+        "gained": "MQLs at `at` now that were not before the rescore",
+        "lost": "MQLs at `at` before the rescore that no longer are",
+        "seconds": "how long the rescore took, reading and writing the store included",
+    },
+    "Backtest period rows (`mql backtest`: `periods` in JSON, the rows of "
+    "`--format csv`)": {
+        "period_end": "the period end (UTC): --from, then every --every, and --to last",
+        "model": "the model's file name without `.yaml`; `(current)` marks --against",
+        "mqls": "how many leads were MQLs at the period end under that model",
+        "gained": "MQLs at this period end that were not at the one before (all of "
+        "them at the first)",
+        "lost": "MQLs at the period end before that are not at this one",
+    },
+    "Backtest outcome rows (`mql backtest`: `outcomes` in JSON, `--format csv "
+    "--outcomes`), one per model": {
+        "model": "the model, as in the period rows",
+        "converted": "leads with a conversion date (`converted_at`) in the store",
+        "converted_were_mql": "of those, how many were MQLs at a period end at or "
+        "before converting",
+        "median_days_earlier": "median days from the first period end at which "
+        "such a lead was an MQL to its conversion, or null when none was",
+        "mean_days_earlier": "the mean of the same days, or null",
+        "mqls": "leads that were MQLs at one period end or more",
+        "mqls_never_converted": "of those, how many have no conversion date",
+    },
 }
 #: The counts an import prints, in this order.
 IMPORT_COUNTS = ("read", "imported", "updated", "duplicates", "quarantined")
