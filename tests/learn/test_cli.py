@@ -197,8 +197,19 @@ def test_learn_warns_of_a_field_filled_in_after_contact(
     target = leads_file.parent / "with-tags.yaml"
     result = CliRunner().invoke(
         app,
-        ["learn", str(leads_file), "--outcome", "Converted", "--folds", "0"]
-        + ["--force", "-O", str(target), "--exclude", "Prospect ID"],
+        [
+            "learn",
+            str(leads_file),
+            "--outcome",
+            "Converted",
+            "--folds",
+            "0",
+            "--force",
+            "-O",
+            str(target),
+            "--exclude",
+            "Prospect ID",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "WARNING: POSSIBLE LEAKAGE: information value above 2" in result.output
