@@ -120,9 +120,20 @@ def test_bad_dates_name_the_row(frame: pd.DataFrame, message: str) -> None:
 
 def test_leads_frame_renames_the_attributes() -> None:
     raw = read_raw().head(2)
-    leads = leads_frame(raw)
+    leads = leads_frame(raw, infer_dates(raw))
     assert list(leads.columns[:3]) == ["client_id", "age", "job"]
     assert "credit_default" in leads.columns
+
+
+def test_subscribers_convert_on_the_day_of_the_last_call() -> None:
+    raw = read_raw()
+    leads = leads_frame(raw, infer_dates(raw))
+    subscribed = leads["subscribed"] == "yes"
+    assert (leads.loc[subscribed, "subscribed_on"] != "").all()
+    assert (leads.loc[~subscribed, "subscribed_on"] == "").all()
+    # bank-full.csv's first subscriber is row 84, called on 2008-05-05 (a Monday).
+    first = int(subscribed.to_numpy().argmax())
+    assert (first + 1, leads["subscribed_on"].iloc[first]) == (84, "2008-05-05")
 
 
 def test_read_raw_names_missing_columns(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ def test_with_positive_every_other_value_counts_as_no(tmp_path: Path) -> None:
         (b'[{"Converted": 1}]', r"leads.csv: not a delimited text file \(JSON"),
         (b'{"Converted": 1}\n', r"leads.csv: not a delimited text file \(JSON"),
         (
-            gzip.compress(b"Converted,Visits\n1,2\n"),
+            gzip.compress(b"Converted,Visits\n1,2\n", mtime=0),
             r"leads.csv: not a delimited text file \(gzip-compressed",
         ),
         (b"PK\x03\x04rest", r"leads.csv: not a delimited text file \(a ZIP"),

@@ -19,7 +19,8 @@ events:
 The ``duration`` column is left out on purpose: a call's length is only known after
 the call and gives the outcome away. The outcome ``y`` (a term deposit subscribed)
 is kept in the leads file as ``subscribed`` so that results can be compared with
-it; the demo model never reads it.
+it, and a subscriber's ``subscribed_on`` is the day of that campaign's last call (the
+conversion date that backtests compare MQLs with); the demo model reads neither.
 """
 
 from __future__ import annotations
@@ -149,11 +150,14 @@ def _day(year: int, month: int, day: int, row: int) -> date:
         ) from exc
 
 
-def leads_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """One lead per row: external id, the client's attributes and the outcome."""
+def leads_frame(frame: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
+    """One lead per row: external id, the client's attributes and the outcome, with
+    the day of the campaign's last call as the day a subscriber subscribed."""
     leads = frame[list(LEAD_COLUMNS)].rename(columns=LEAD_COLUMNS)
     leads.insert(0, "client_id", range(1, len(frame) + 1))
     leads["subscribed"] = frame["y"].str.lower()
+    days = dates.map(date.isoformat)
+    leads["subscribed_on"] = days.where(leads["subscribed"] == "yes", "")
     return leads
 
 
@@ -194,7 +198,7 @@ def write_files(folder: Path, raw: Path | None = None) -> BankFiles:
     frame = read_raw(raw)
     dates = infer_dates(frame)
     folder.mkdir(parents=True, exist_ok=True)
-    leads, events = leads_frame(frame), events_frame(frame, dates)
+    leads, events = leads_frame(frame, dates), events_frame(frame, dates)
     leads_path, events_path = folder / "bank-leads.csv", folder / "bank-events.csv"
     leads.to_csv(leads_path, index=False)
     events.to_csv(events_path, index=False)
