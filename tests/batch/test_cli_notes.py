@@ -128,7 +128,7 @@ def test_rescore_at_a_past_instant_says_what_is_stored(
     args = ["--db", db, "--model", str(model), "rescore"]
     past = CliRunner().invoke(app, [*args, "--at", "2025-02-06"])
     assert past.exit_code == 0, past.output
-    assert "the stored scores are now those at 2025-02-06" in past.stderr
+    assert "the stored states now hold the events up to 2025-02-06" in past.stderr
     assert "run `mql rescore` without --at" in past.stderr
     present = CliRunner().invoke(app, args)
     assert present.exit_code == 0, present.output

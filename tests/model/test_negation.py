@@ -34,7 +34,13 @@ def test_look_around_and_back_references_are_refused(pattern: str):
     text = (
         HEAD + f"  - {{id: r, when: {{country: {{regex: '{pattern}'}}}}, points: 5}}\n"
     )
-    with pytest.raises(ModelError, match=r"m\.yaml:4: .*add `not: true`"):
+    with pytest.raises(ModelError, match=r"m\.yaml:4: .*DuckDB cannot run"):
+        parse_model(text, source="m.yaml")
+
+
+def test_look_around_comes_with_the_not_hint():
+    text = HEAD + "  - {id: r, when: {country: {regex: '^(?!us$)'}}, points: 5}\n"
+    with pytest.raises(ModelError, match=r"\(look-around\).*add `not: true`"):
         parse_model(text, source="m.yaml")
 
 
@@ -49,3 +55,14 @@ def test_not_cannot_turn_round_present():
 def test_escaped_backslash_before_a_digit_is_not_a_back_reference():
     text = HEAD + "  - {id: r, when: {code: {regex: '\\\\1'}}, points: 5}\n"
     assert parse_model(text, source="m.yaml").fit[0].when["code"].regex == "\\\\1"
+
+
+def test_look_around_characters_inside_a_class_are_plain():
+    text = HEAD + "  - {id: r, when: {title: {regex: '[(?!]x'}}, points: 5}\n"
+    assert parse_model(text, source="m.yaml").fit[0].when["title"].regex == "[(?!]x"
+
+
+def test_a_back_reference_is_named_as_one():
+    text = HEAD + "  - {id: r, when: {title: {regex: '(a)\\1'}}, points: 5}\n"
+    with pytest.raises(ModelError, match=r"\(a back-reference\).*instead"):
+        parse_model(text, source="m.yaml")

@@ -159,9 +159,10 @@ def rescore(
 ) -> None:
     """Rescore every lead with the batch engine and store the states.
 
-    The stored states become those at --at: with a past --at, `mql mqls`, `mql
-    score` and the lifecycle read the MQLs of that instant until the next rescore;
-    run `mql rescore` without --at to bring them back to now.
+    The stored states hold the events up to --at only: with a past --at, `mql
+    mqls`, `mql score` and the lifecycle read those states (at their own --at, now
+    by default) without the later events until the next rescore; run `mql rescore`
+    without --at to bring them back to now.
 
     Example: mql rescore --at 2025-03-31 --engine duckdb
     """
@@ -174,10 +175,10 @@ def rescore(
     _empty_store_note(report.leads, report.events, report.at)
     if at is not None and at < started:
         _note(
-            f"the stored scores are now those at {shown_instant(at)}, a past instant: "
-            "`mql mqls` and `mql score` list the MQLs of that instant, and events "
-            "after it are left out; run `mql rescore` without --at to bring them "
-            "back to now"
+            f"the stored states now hold the events up to {shown_instant(at)}, a "
+            "past instant, and no later ones: `mql mqls` and `mql score` read them "
+            "(at their own --at, now by default) without those events; run `mql "
+            "rescore` without --at to bring them back to now"
         )
     emit(_console(ctx), [report.to_dict()], RESCORE_FIELDS, fmt, title="Rescore")
 

@@ -103,12 +103,19 @@ class Condition(_Strict):
                 ("not",),
             )
         if self.regex is not None:
-            if (found := _UNPORTABLE.search(self.regex)) is not None:
+            outside = _CHARACTER_CLASS.sub("", self.regex)
+            if (found := _UNPORTABLE.search(outside)) is not None:
+                back = found.group(0).startswith("\\")
+                hint = (
+                    "repeat the text the group matched instead"
+                    if back
+                    else "for a negative test write the positive pattern and add "
+                    "`not: true` beside it"
+                )
                 raise LocatedError(
-                    f"regex {self.regex!r} uses {found.group(0)!r} (look-around or "
-                    "a back-reference), which the batch engine on DuckDB cannot run; "
-                    "for a negative test write the positive pattern and add "
-                    "`not: true` beside it",
+                    f"regex {self.regex!r} uses {found.group(0)!r} "
+                    f"({'a back-reference' if back else 'look-around'}), which the "
+                    f"batch engine on DuckDB cannot run; {hint}",
                     ("regex",),
                 )
             try:
@@ -145,6 +152,8 @@ Conditions = dict[str, Condition]
 #: Regular-expression syntax that RE2 (DuckDB) lacks: look-around and numbered
 #: back-references (an escaped backslash before them is left alone).
 _UNPORTABLE = re.compile(r"\(\?<?[=!]|(?<!\\)\\[1-9]")
+#: A character class, where ( ? ! and digits are plain characters.
+_CHARACTER_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")
 
 
 def unclosed_bracket(pattern: str) -> int | None:
