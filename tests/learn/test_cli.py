@@ -194,22 +194,14 @@ def test_learn_warns_of_a_field_filled_in_after_contact(
     app: typer.Typer, leads_file: Path
 ) -> None:
     # Without the recipe nothing says that Tags is filled in by sales.
-    target = leads_file.parent / "with-tags.yaml"
-    result = CliRunner().invoke(
+    result = _learn(
         app,
-        [
-            "learn",
-            str(leads_file),
-            "--outcome",
-            "Converted",
-            "--folds",
-            "0",
-            "--force",
-            "-O",
-            str(target),
-            "--exclude",
-            "Prospect ID",
-        ],
+        leads_file,
+        "--outcome",
+        "Converted",
+        "--exclude",
+        "Prospect ID",
+        recipe=None,
     )
     assert result.exit_code == 0, result.output
     assert "WARNING: POSSIBLE LEAKAGE: information value above 2" in result.output
@@ -217,15 +209,19 @@ def test_learn_warns_of_a_field_filled_in_after_contact(
     assert "Total Time Spent on Website (IV " not in result.output
 
 
-def _learn(app: typer.Typer, leads_file: Path, *options: str) -> Result:
+def _learn(
+    app: typer.Typer,
+    leads_file: Path,
+    *options: str,
+    recipe: str | None = "x-education",
+) -> Result:
     target = leads_file.parent / "options.yaml"
     return CliRunner().invoke(
         app,
         [
             "learn",
             str(leads_file),
-            "--recipe",
-            "x-education",
+            *(["--recipe", recipe] if recipe else []),
             "--folds",
             "0",
             "--force",

@@ -10,7 +10,9 @@ same state in :mod:`mql.batch.until`.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -127,6 +129,24 @@ def _matches(model: Model, combos: ir.Table, columns: dict[str, str]) -> ir.Tabl
     ).filter(activity)
 
 
+def _every_rules(model: Model) -> dict[str, list[IntentRule]]:
+    """Per group, the ``every`` rules with positive points (column ``e_<g>``)
+    and those with negative points (``en_<g>``); groups without any are left out."""
+    out: dict[str, list[IntentRule]] = {}
+    for group in model.groups:
+        for name, sign in ((f"e_{group.id}", 1), (f"en_{group.id}", -1)):
+            rules = [
+                r
+                for r in model.intent
+                if r.repeat.mode == "every"
+                and r.group == group.id
+                and r.points * sign > 0
+            ]
+            if rules:
+                out[name] = rules
+    return out
+
+
 def _every_points(
     model: Model, flags: dict[str, ir.BooleanValue]
 ) -> dict[str, ir.NumericValue]:
@@ -136,34 +156,15 @@ def _every_points(
     Summed once per distinct combination, so each event carries one number per
     group instead of one test per rule.
     """
+    index = {rule.id: k for k, rule in enumerate(model.intent)}
     out: dict[str, ir.NumericValue] = {}
-    for group in model.groups:
-        for name, sign in ((f"e_{group.id}", 1), (f"en_{group.id}", -1)):
-            total: ir.NumericValue | None = None
-            for k, rule in enumerate(model.intent):
-                if (
-                    rule.repeat.mode == "every"
-                    and rule.group == group.id
-                    and rule.points * sign > 0
-                ):
-                    gain = ibis.ifelse(flags[f"m{k}"], flt(rule.points), flt(0.0))
-                    total = gain if total is None else total + gain
-            if total is not None:
-                out[name] = total
+    for name, rules in _every_rules(model).items():
+        gains = [
+            ibis.ifelse(flags[f"m{index[r.id]}"], flt(r.points), flt(0.0))
+            for r in rules
+        ]
+        out[name] = functools.reduce(operator.add, gains)
     return out
-
-
-def _every_columns(model: Model) -> list[str]:
-    """The ``e_`` and ``en_`` columns that :func:`_every_points` gives."""
-    names = []
-    for group in model.groups:
-        for name, sign in ((f"e_{group.id}", 1), (f"en_{group.id}", -1)):
-            if any(
-                r.repeat.mode == "every" and r.group == group.id and r.points * sign > 0
-                for r in model.intent
-            ):
-                names.append(name)
-    return names
 
 
 @dataclass(frozen=True)
@@ -417,7 +418,7 @@ def _carried(model: Model, every: bool) -> list[str]:
     """What the state reads of each activity: the points of the ``every`` rules,
     and the flags (and keys) of the other rules; with ``every`` the flags of the
     ``every`` rules too."""
-    out = _every_columns(model)
+    out = list(_every_rules(model))
     for k, rule in enumerate(model.intent):
         if every or rule.repeat.mode != "every":
             out.append(f"m{k}")
@@ -467,11 +468,7 @@ def _memoryless_state(
     matches = matching(model, events, at, dedupe)
     acts = matches.rows(_carried(model, every=False), with_id=False)
     params = decay_params(model)
-    distinct = sorted(set(params.values()), key=lambda p: (p.lam, p.grace))
-    weight = {p: f"w{j}" for j, p in enumerate(distinct)}
-    acts = acts.mutate(
-        **{weight[p]: decay_exp(flt(-p.lam) * (flt(at) - acts["ts"])) for p in distinct}
-    )
+    acts, weight = _weights(model, acts, at, at_last=False)
     columns = set(acts.columns)
     aggs: dict[str, ir.Value] = {"ts": acts["ts"].max(), "act": acts.count()}
     for group in model.groups:
