@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -248,27 +248,15 @@ def _key_value(
     return ibis.cases((key == "", ibis.null("string")), else_=key)
 
 
-def _contribution(
-    model: Model,
-    rules: list[tuple[IntentRule, ir.BooleanValue]],
-    weights: dict[str, ir.FloatingValue],
-) -> dict[str, ir.NumericValue]:
-    """Per group, decayed positive points (``pw_``) and negative points (``pn_``)."""
-    out: dict[str, ir.NumericValue] = {}
-    for group in model.groups:
-        pos: ir.NumericValue = flt(0.0)
-        neg: ir.NumericValue = flt(0.0)
-        for rule, fired in rules:
-            if rule.group != group.id or rule.points == 0:
-                continue
-            gain = ibis.ifelse(fired, flt(rule.points), flt(0.0))
-            if rule.points > 0:
-                pos = pos + gain
-            else:
-                neg = neg + gain
-        out[f"pw_{group.id}"] = pos * weights[group.id]
-        out[f"pn_{group.id}"] = neg
-    return out
+def _rule_points(rule: IntentRule, weight: ir.FloatingValue) -> dict[str, ir.Value]:
+    """One firing of ``rule`` as the sums of its group: its points decayed by
+    ``weight`` (``pw_``) when positive, as they are (``pn_``) when negative; the
+    other sums are 0 (:func:`_part` fills them)."""
+    if rule.points > 0:
+        return {f"pw_{rule.group}": flt(rule.points) * weight}
+    if rule.points < 0:
+        return {f"pn_{rule.group}": flt(rule.points)}
+    return {}
 
 
 def _part(
@@ -276,16 +264,17 @@ def _part(
     table: ir.Table,
     ts: ir.Value,
     act: ir.Value,
-    sums: dict[str, ir.NumericValue],
+    sums: Mapping[str, ir.Value],
 ) -> ir.Table:
     """One part of the union that the state is summed from, typed alike; without
-    the sums that no rule of the model can make other than 0."""
+    the sums that no rule of the model can make other than 0, and with 0 for
+    those ``sums`` leaves out."""
     kept = _sum_columns(model)
     return table.select(
         LEAD_KEY,
         ts=ts.cast("float64"),
         act=act.cast("int64"),
-        **{name: sums[name].cast("float64") for name in kept},
+        **{name: sums.get(name, flt(0.0)).cast("float64") for name in kept},
     )
 
 
@@ -336,13 +325,12 @@ def _repeat_rows(
         group_by=partition, order_by=[matched["ts"], matched["id"]]
     )
     fired = matched.mutate(_rank=rank).filter(lambda t: t._rank == (nth or 1) - 1)
-    by_group = {g: fired[w] for g, w in weights.items()}
     return _part(
         model,
         fired,
         fired["ts"],
         ibis.literal(0),
-        _contribution(model, [(rule, ibis.literal(True))], by_group),
+        _rule_points(rule, fired[weights[rule.group]]),
     )
 
 
@@ -530,18 +518,9 @@ def _fired_rows(
             .filter(lambda t: t._rank == nth)
             .drop("_rank")
         )
-    params = decay_params(model)
-    weights = {
-        g.id: decay_exp(flt(-params[g.id].lam) * (flt(at) - fired["ts"]))
-        for g in model.groups
-    }
-    return _part(
-        model,
-        fired,
-        fired["ts"],
-        ibis.literal(0),
-        _contribution(model, [(rule, ibis.literal(True))], weights),
-    )
+    lam = decay_params(model)[rule.group].lam
+    weight = decay_exp(flt(-lam) * (flt(at) - fired["ts"]))
+    return _part(model, fired, fired["ts"], ibis.literal(0), _rule_points(rule, weight))
 
 
 def _with_firsts(
