@@ -98,6 +98,59 @@ def measure_floor(folder: Path, repeat: int) -> dict[str, Any]:
     return {"seconds": seconds}
 
 
+def bound_sql(model: Any, path: Path) -> str:
+    """The per-lead aggregates the model's state is made of, with the rules matched
+    by event type alone (no property tests, no join, no ranking): a bound on what
+    any plan that sums this model's state in one DuckDB group-by can reach.
+
+    One decayed sum per group with positive ``every`` rules, one plain sum per
+    group with negative ones, the first time of each rule with another repeat
+    mode, the last activity and the count.
+    """
+    from mql.batch.compiler import DecayParams
+
+    def types(rules: list[Any]) -> str:
+        names = sorted({t for rule in rules for t in rule.event})
+        return "type in (" + ", ".join(f"'{t}'" for t in names) + ")"
+
+    at = AT.timestamp()
+    aggs = [
+        f"max(ts) filter ({types(model.intent)})",
+        f"count(*) filter ({types(model.intent)})",
+    ]
+    for group in model.groups:
+        lam = DecayParams.of(model.decay_of(group.id)).lam
+        every = [
+            r for r in model.intent if r.group == group.id and r.repeat.mode == "every"
+        ]
+        for rules, decayed in (
+            ([r for r in every if r.points > 0], True),
+            ([r for r in every if r.points < 0], False),
+        ):
+            if rules:
+                weight = f"exp({-lam!r} * ({at!r} - ts))" if decayed else "1"
+                aggs.append(f"sum(case when {types(rules)} then {weight} end)")
+    for rule in model.intent:
+        if rule.repeat.mode != "every":
+            aggs.append(f"min(ts) filter ({types([rule])})")
+    return (
+        f"select lead, {', '.join(aggs)} from read_parquet('{path}') "
+        f"where ts <= {at!r} group by lead"
+    )
+
+
+def measure_bound(folder: Path, repeat: int) -> dict[str, Any]:
+    """The model's own aggregates, matching left out (:func:`bound_sql`)."""
+    import duckdb
+
+    from mql.model import load_model
+
+    con = duckdb.connect()
+    sql = bound_sql(load_model(MODEL), folder / "events.parquet")
+    seconds, _ = _best(lambda: con.sql(sql).fetchall(), repeat)
+    return {"seconds": seconds}
+
+
 def measure_postgres(folder: Path, repeat: int, url: str) -> dict[str, Any]:
     """The batch engine on PostgreSQL (tables loaded with COPY first, not timed)."""
     from mql.batch import connect, rescore
@@ -324,6 +377,8 @@ def _run_child(kind: str, folder: Path, args: argparse.Namespace) -> None:
         out = measure_batch(folder, args.repeat, dedupe=True)
     elif kind == "floor":
         out = measure_floor(folder, args.repeat)
+    elif kind == "bound":
+        out = measure_bound(folder, args.repeat)
     elif kind == "pandas":
         out = measure_pandas(folder)
     elif kind == "per_lead":
@@ -371,7 +426,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> None:
         _ensure(folder, size)
         events = SIZES[size]
         row: dict[str, Any] = {"size": size, "events": events}
-        kinds = ["floor", "batch", "batch_dedupe", "pandas", "per_lead"]
+        kinds = ["floor", "bound", "batch", "batch_dedupe", "pandas", "per_lead"]
         if args.postgres_url and size == args.postgres_size:
             kinds.append("postgres")
         for kind in kinds:
@@ -386,7 +441,7 @@ def _summarise(row: dict[str, Any]) -> None:
     if not batch:
         return
     row["events_per_second"] = row["events"] / batch
-    for other in ("floor", "pandas", "per_lead", "postgres", "batch_dedupe"):
+    for other in ("floor", "bound", "pandas", "per_lead", "postgres", "batch_dedupe"):
         seconds = row.get(other, {}).get("seconds")
         if seconds:
             row[f"{other}_over_batch"] = seconds / batch

@@ -125,3 +125,16 @@ def test_the_url_comes_from_mql_batch_url(
         *workspace, command, "--engine", "postgres", env={"MQL_BATCH_URL": CLOSED}
     )
     assert "127.0.0.1:5999" in _one_error_line(result)
+
+
+@pytest.mark.parametrize("command", ["rescore", "backtest"])
+def test_the_engine_comes_from_mql_batch_engine(
+    workspace: tuple[str, Path], command: str
+) -> None:
+    env = {"MQL_BATCH_URL": CLOSED, "MQL_BATCH_ENGINE": "postgres"}
+    line = _one_error_line(_run(*workspace, command, env=env))
+    assert "cannot connect to the postgres engine at" in line
+    assert "127.0.0.1:5999" in line
+    # The option still wins over the variable.
+    chosen = _run(*workspace, command, "--engine", "duckdb", env=env)
+    assert "the duckdb engine takes a file path" in _one_error_line(chosen)

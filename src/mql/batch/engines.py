@@ -29,6 +29,8 @@ SPARK_CONF = {
 
 #: The environment variable the command line reads when ``--engine-url`` is left out.
 URL_ENV = "MQL_BATCH_URL"
+#: The environment variable the command line reads when ``--engine`` is left out.
+ENGINE_ENV = "MQL_BATCH_ENGINE"
 POSTGRES_SCHEMES = (
     "postgres",
     "postgresql",

@@ -220,8 +220,9 @@ def rescore_store(
     at = at or dt.datetime.now(dt.UTC)
     epoch_seconds(at)
     fingerprint = model_fingerprint(model)
-    events, leads = read_store(store, model, at)
+    # The engine first: one that cannot be reached fails before the store is read.
     backend = connect(engine, url)
+    events, leads = read_store(store, model, at)
     # The store's event keys are unique: no copies to drop.
     rows = score_rows(model, events, leads, at, backend, fingerprint, dedupe=False)
     with store.begin() as conn:

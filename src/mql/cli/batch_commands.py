@@ -21,7 +21,7 @@ from rich.console import Console
 
 from mql.batch import ENGINES
 from mql.batch.backtest import Months, shown_instant
-from mql.batch.engines import URL_ENV
+from mql.batch.engines import ENGINE_ENV, URL_ENV
 from mql.cli.errors import reports_errors
 from mql.cli.output import OutputFormat, emit, to_csv, to_json
 from mql.cli.times import AT_HELP, at_parser, now
@@ -62,7 +62,13 @@ EVERY_HELP = (
 
 EngineOption = Annotated[
     str,
-    typer.Option("--engine", help=f"Where to run: {', '.join(ENGINES)}."),
+    typer.Option(
+        "--engine",
+        envvar=ENGINE_ENV,
+        show_envvar=False,
+        help=f"Where to run: {', '.join(ENGINES)}. "
+        f"Default: ${ENGINE_ENV}, else duckdb.",
+    ),
 ]
 EngineUrlOption = Annotated[
     str | None,

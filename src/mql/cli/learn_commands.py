@@ -495,30 +495,24 @@ _PROBABILITY_NOTE = (
 
 
 _SAME_FILE_NOTE = (
-    "The model file says it was learned from this same file: these figures include "
-    "the leads it learned from, so they overstate how it ranks new leads. The "
-    "held-out figures are the ones `mql learn` printed."
+    "The model file says it was learned from this same file (the same bytes): "
+    "these figures include the leads it learned from, so they overstate how it "
+    "ranks new leads. The held-out figures are the ones `mql learn` printed."
 )
 
 
-def _learned_from(model_file: Path) -> Path | None:
+def _learned_from_this(model_file: Path, data_file: Path | None) -> bool:
+    """Whether the model file's header says it learned from ``data_file``'s leads
+    (the same bytes, wherever the file now is)."""
     from mql.learn.writer import learned_from
 
-    try:
-        return learned_from(model_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _learned_from_this(model_file: Path, data_file: Path | None) -> bool:
-    """Whether the model file's header names ``data_file`` as its leads file."""
-    source = _learned_from(model_file)
-    if source is None or data_file is None:
+    if data_file is None:
         return False
     try:
-        return source.samefile(data_file)
-    except OSError:
-        return source == data_file.resolve()
+        source = learned_from(model_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return source is not None and source.is_file(data_file)
 
 
 def _scored_how(args: DataArgs, at: datetime | None) -> str:

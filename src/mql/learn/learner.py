@@ -132,8 +132,9 @@ def learn(data: LeadData, options: Options | None = None) -> Result:
             if f.field not in seen
         ]
     if strong:
+        # Returned, not logged as a warning: the report prints it once.
         warnings += (suspicious_warning(strong),)
-        logger.warning("%s", warnings[-1])
+        logger.info("%s", warnings[-1])
     return Result(
         card,
         written,

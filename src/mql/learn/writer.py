@@ -8,6 +8,7 @@ reader can see why a rule has its points and edit it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -35,8 +36,35 @@ NOTE_WIDTH = 76
 LABEL_CATEGORIES = 3
 #: Longest rule id the model file accepts.
 MAX_RULE_ID = 80
-#: The header line naming the leads file a model was learned from.
-SOURCE_LINE = re.compile(r'^# Leads file: (".*")$', re.MULTILINE)
+#: The header line naming the leads file a model was learned from: its name and
+#: the SHA-256 of its bytes (files written before carried its full path alone).
+SOURCE_LINE = re.compile(
+    r'^# Leads file: (".*?")(?:, sha256 ([0-9a-f]{64}))?$', re.MULTILINE
+)
+
+
+@dataclass(frozen=True)
+class LeadsSource:
+    """What a model file's header says of the leads file it was learned from."""
+
+    name: str
+    sha256: str | None
+
+    def is_file(self, path: Path) -> bool:
+        """Whether ``path`` holds those leads: the same bytes, or (for a header
+        without a digest) the same file."""
+        try:
+            if self.sha256 is not None:
+                return file_sha256(path) == self.sha256
+            return Path(self.name).samefile(path)
+        except OSError:
+            return False
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -93,8 +121,10 @@ def _header(
         lines += [f"# {line}" for line in textwrap.wrap(note, NOTE_WIDTH)]
     source = Path(card.source)
     if source.is_file():
-        quoted = json.dumps(str(source.resolve()), ensure_ascii=False)
-        lines.append(f"# Leads file: {quoted}")
+        # The name and a digest, not the path: the file may move, and a model
+        # file that is shared should not tell where its author keeps data.
+        quoted = json.dumps(source.name, ensure_ascii=False)
+        lines.append(f"# Leads file: {quoted}, sha256 {file_sha256(source)}")
     lines += [
         f"name: {_scalar(name)}",
         "description: >",
@@ -108,7 +138,7 @@ def _header(
     return lines
 
 
-def learned_from(text: str) -> Path | None:
+def learned_from(text: str) -> LeadsSource | None:
     """The leads file a model file says it was learned from, if it says so."""
     match = SOURCE_LINE.search(text)
     if match is None:
@@ -117,7 +147,7 @@ def learned_from(text: str) -> Path | None:
         value = json.loads(match.group(1))
     except ValueError:
         return None
-    return Path(value) if isinstance(value, str) else None
+    return LeadsSource(value, match.group(2)) if isinstance(value, str) else None
 
 
 def _grades(card: Scorecard, threshold: int) -> list[str]:
