@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_duckdb_refuses_a_database_url() -> None:
 def test_a_spark_failure_names_engine_master_and_fix(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A real unreachable master takes Spark over a minute to give up on.
+    # A port that answers but is no Spark master: Spark's own error, in one line.
     def refuse(master: str) -> None:
         raise RuntimeError(
             "An error occurred while calling None.JavaSparkContext.\n"
@@ -101,13 +102,35 @@ def test_a_spark_failure_names_engine_master_and_fix(
         )
 
     monkeypatch.setattr(engines, "spark_session", refuse)
-    with pytest.raises(EngineError) as caught:
-        connect("spark", "spark://127.0.0.1:5998")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        master = f"spark://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(EngineError) as caught:
+            connect("spark", master)
     message = str(caught.value)
-    assert "spark engine at spark://127.0.0.1:5998" in message
+    assert f"spark engine at {master}" in message
     assert "All masters are unresponsive" in message
     assert "check the master URL" in message
     assert "\tat " not in message
+
+
+def test_a_spark_master_that_takes_no_connection_fails_before_spark_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def must_not_start(master: str) -> None:
+        raise AssertionError(f"Spark was started for {master}")
+
+    monkeypatch.setattr(engines, "spark_session", must_not_start)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        closed = listener.getsockname()[1]
+    # Two masters (a standby list), neither answering: both are named.
+    with pytest.raises(EngineError) as caught:
+        connect("spark", f"spark://127.0.0.1:{closed},127.0.0.1:{closed}")
+    message = str(caught.value)
+    assert f"no Spark master answers at 127.0.0.1:{closed}" in message
+    assert message.count(f"127.0.0.1:{closed} (") == 2
+    assert "check the master URL" in message
+    with pytest.raises(EngineError, match="is not a Spark master URL"):
+        connect("spark", "spark://127.0.0.1")
 
 
 def test_without_a_url_the_message_names_the_option_and_variable(

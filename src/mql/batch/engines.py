@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import uuid
 from typing import Any
 
@@ -117,8 +118,37 @@ def _open(engine: str, url: str | None) -> BaseBackend:
         assert url is not None
         _, rest = url.split("://", 1)
         return ibis.connect(f"postgresql://{rest}")
-    session = spark_session(url or "local[1]")
+    master = url or "local[1]"
+    _check_masters_answer(master)
+    session = spark_session(master)
     return ibis.pyspark.connect(session)
+
+
+#: Seconds to wait for a Spark master's port to accept a connection.
+MASTER_TIMEOUT = 5.0
+_MASTER = re.compile(r"^\[?(?P<host>[^\]]+?)\]?:(?P<port>\d+)$")
+
+
+def _check_masters_answer(master: str) -> None:
+    """Refuse at once a standalone master (``spark://h:p[,h2:p2]``) whose port
+    takes no connection: Spark itself retries for over a minute first."""
+    if not master.startswith("spark://"):
+        return
+    tried = []
+    for address in master.removeprefix("spark://").split(","):
+        found = _MASTER.match(address.strip())
+        if found is None:
+            raise EngineError(
+                f"{master!r} is not a Spark master URL; write it as "
+                "spark://host:7077 (or local[1] to run here)"
+            )
+        host, port = found["host"], int(found["port"])
+        try:
+            with socket.create_connection((host, port), timeout=MASTER_TIMEOUT):
+                return
+        except OSError as exc:
+            tried.append(f"{host}:{port} ({exc.strerror or type(exc).__name__})")
+    raise ConnectionError(f"no Spark master answers at {', '.join(tried)}")
 
 
 def _reason(exc: Exception, url: str | None) -> str:
