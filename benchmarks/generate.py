@@ -1,10 +1,10 @@
 """A seeded generator of realistic event streams for a professional services firm.
 
 Writes ``leads.parquet`` and ``events.parquet`` in the batch engine's layout
-(docs/batch.md): leads with titles, sizes, industries and states of their
-accounts; events with a long-tailed count per lead (most leads do little, a few
-do a lot), page URLs of a firm's site, e-mail, forms, webinars, downloads and
-ad clicks, each with a channel.
+(docs/batch.md): leads with titles and states, and their account's id, size,
+industry and revenue; events with a long-tailed count per lead (most leads do
+little, a few do a lot), page URLs of a firm's site, e-mail, forms, webinars,
+downloads and ad clicks, each with a channel.
 
     python benchmarks/generate.py --leads 100000 --events 10000000 --out bench-data
 """
@@ -137,6 +137,15 @@ def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pa.array(np.char.add(prefix, numbers.astype("U12")), pa.string())
 
 
+def _shared(values: np.ndarray, account: np.ndarray) -> np.ndarray:
+    """A value drawn per lead made one per account: every lead of an account gets
+    the draw of the account's last lead, as an account's attribute must be."""
+    per_account = np.empty(int(account.max()) + 1, dtype=values.dtype)
+    per_account[account] = values
+    shared: np.ndarray = per_account[account]
+    return shared
+
+
 def leads_table(rng: np.random.Generator, n: int) -> pa.Table:
     """Leads with their accounts' attributes, and a conversion date for some."""
     accounts = max(1, n // 4)
@@ -154,6 +163,9 @@ def leads_table(rng: np.random.Generator, n: int) -> pa.Table:
     return pa.table(
         {
             "lead": _ids("L", np.arange(n)),
+            # The account's attributes below are shared by its leads; an import
+            # needs its id to store them once, on the account.
+            "account_id": _ids("A", account),
             "converted_at": pa.array(
                 np.where(converted, conv_at * 1e6, 0).astype("int64"),
                 mask=~converted,
@@ -163,7 +175,8 @@ def leads_table(rng: np.random.Generator, n: int) -> pa.Table:
             "account.industry": pa.array(acct_industry, pa.string()),
             "account.revenue": pa.array(acct_revenue.astype("U16"), pa.string()),
             "account.is_client": pa.array(
-                np.where(rng.random(n) < 0.05, "true", "false"), pa.string()
+                _shared(np.where(rng.random(n) < 0.05, "true", "false"), account),
+                pa.string(),
             ),
             "country": pa.array(
                 _pick(rng, ["US", "USA", "CA", "UK"], n, [80, 5, 10, 5]), pa.string()
