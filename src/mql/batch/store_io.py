@@ -9,14 +9,17 @@ query on (mql, mql_until), and the incremental path can carry on from them.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 import sqlalchemy as sa
 from ibis.backends import BaseBackend
 from sqlalchemy.engine import Connection
@@ -30,10 +33,10 @@ from mql.batch.compiler import (
 from mql.batch.engines import as_table, connect
 from mql.batch.layout import (
     LEAD_KEY,
-    EventRow,
+    UTC_TIMESTAMP,
+    as_text,
     epoch_seconds,
     event_properties,
-    events_table,
     lead_attributes,
     leads_table,
 )
@@ -73,17 +76,71 @@ class RescoreReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def _event_rows(conn: Connection, at: dt.datetime) -> Iterator[EventRow]:
+def _events_arrow(conn: Connection, at: dt.datetime, properties: list[str]) -> pa.Table:
+    """The store's events up to ``at`` in the engine's layout.
+
+    Rows come as the driver gives them (timestamps untouched, properties as JSON
+    text); Arrow parses the timestamps and the JSON in bulk. Where some property
+    read is not a string (a number, a boolean, an object), every event's JSON is
+    decoded here instead, so each value reads as :func:`as_text` makes it.
+    """
     query = sa.select(
         events_t.c.lead_id,
         events_t.c.event_key,
         events_t.c.type,
-        events_t.c.at,
-        events_t.c.properties,
+        sa.type_coerce(events_t.c.at, sa.String),
+        sa.cast(events_t.c.properties, sa.Text),
     ).where(events_t.c.at <= at)
-    result = conn.execution_options(yield_per=FETCH_ROWS).execute(query)
-    for row in result:
-        yield (str(row.lead_id), row.event_key, row.type, row.at, row.properties or {})
+    rows = conn.execution_options(yield_per=FETCH_ROWS).execute(query).all()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 5
+    stamps = _utc_micros(cols[3])
+    return pa.table(
+        {
+            LEAD_KEY: pa.array([str(v) for v in cols[0]], pa.string()),
+            "id": pa.array(cols[1], pa.string()),
+            "type": pa.array(cols[2], pa.string()),
+            "at": stamps,
+            "ts": pc.divide(stamps.cast(pa.int64()).cast(pa.float64()), 1e6),
+            **_property_columns(cols[4], properties),
+        }
+    )
+
+
+def _property_columns(
+    texts: tuple[str, ...], properties: list[str]
+) -> dict[str, pa.Array]:
+    """The properties read, as text, from each event's JSON object."""
+    if not properties:
+        return {}
+    schema = pa.schema([(name, pa.string()) for name in properties])
+    options = pa_json.ParseOptions(
+        explicit_schema=schema, unexpected_field_behavior="ignore"
+    )
+    # One object a line, as the store writes them (a line break would only sit
+    # between tokens of a hand-written object: those are decoded one by one).
+    if texts and not any("\n" in text for text in texts):
+        lines = "\n".join(texts).encode()
+        try:
+            table = pa_json.read_json(io.BytesIO(lines), parse_options=options)
+        except pa.ArrowInvalid:
+            pass  # a value that is not a string: decoded one by one below
+        else:
+            if table.num_rows == len(texts):
+                return {name: table[name].combine_chunks() for name in properties}
+    decoded = [json.loads(text) or {} for text in texts]
+    return {
+        name: pa.array([as_text(props.get(name)) for props in decoded], pa.string())
+        for name in properties
+    }
+
+
+def _utc_micros(values: tuple[Any, ...]) -> pa.Array:
+    """UTC timestamps from what the driver gave: aware datetimes, or SQLite's text
+    of the UTC wall time (``2025-01-31 09:30:00.000000``)."""
+    if values and isinstance(values[0], str):
+        naive = pa.array(values, pa.string()).cast(pa.timestamp("us"))
+        return naive.cast(UTC_TIMESTAMP)
+    return pa.array(values, UTC_TIMESTAMP)
 
 
 def read_store(
@@ -109,7 +166,7 @@ def read_store(
             attributes,
             converted,
         )
-        events = events_table(_event_rows(conn, at), properties)
+        events = _events_arrow(conn, at, properties)
     return events, leads
 
 
