@@ -1,5 +1,7 @@
-"""Benchmark of the batch engine against its floor, a pandas baseline and the
-per-lead engine, on seeded synthetic event streams (benchmarks/generate.py).
+"""Benchmark the batch engine against its floor, bound and baselines.
+
+The floor, the model's own sums (the bound), a pandas baseline and the per-lead
+engine, on seeded synthetic event streams (benchmarks/generate.py).
 
 Each measurement runs in its own process so that its peak memory (max RSS) is its
 own. Figures are wall-clock seconds, best of ``--repeat`` runs, on whatever else

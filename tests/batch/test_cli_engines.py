@@ -54,6 +54,15 @@ def test_a_closed_port_is_one_line_naming_engine_url_and_fix(
     assert "check that the server runs" in line
 
 
+def test_a_password_in_the_query_is_hidden_too(workspace: tuple[str, Path]) -> None:
+    url = "postgresql://postgres@127.0.0.1:5999/x?sslmode=disable&Password=s3cret"
+    line = _one_error_line(
+        _run(*workspace, "rescore", "--engine", "postgres", "--engine-url", url)
+    )
+    assert "?sslmode=disable&Password=***" in line
+    assert "s3cret" not in line
+
+
 @pytest.mark.postgres
 def test_a_missing_database_is_one_line(
     workspace: tuple[str, Path], postgres_url: str

@@ -375,3 +375,15 @@ def test_evaluate_on_the_file_learned_from_says_so(
     assert changed.exit_code == 0, changed.output
     assert "learned from this same file" not in changed.output
     assert note not in " ".join(changed.output.split())
+    assert "a file named" not in changed.output
+    # Other bytes under the learned file's name: perhaps a new export of them.
+    export = leads_file.parent / "export" / leads_file.name
+    export.parent.mkdir()
+    export.write_bytes(b"".join(lines[:-1]))
+    renamed = CliRunner().invoke(
+        app, ["evaluate", str(model), str(export), "--recipe", "x-education"]
+    )
+    assert renamed.exit_code == 0, renamed.output
+    said = " ".join(renamed.output.split())
+    assert f"learned from a file named {leads_file.name} with other bytes" in said
+    assert "If this is a new export of the same leads" in said

@@ -49,6 +49,8 @@ FIXES = {
     "that the cluster answers; PySpark needs Java 17 on PATH",
 }
 _PASSWORD = re.compile(r"(?P<head>://[^:/@?#]*:)(?P<password>[^@/?#]*)@")
+#: A password given as a query parameter (``?password=...``, libpq's way too).
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<password>[^&#]*)", re.I)
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -57,8 +59,11 @@ def shown_url(url: str) -> str:
 
     >>> shown_url("postgresql://mql:secret@127.0.0.1:5432/db")
     'postgresql://mql:***@127.0.0.1:5432/db'
+    >>> shown_url("postgresql://mql@127.0.0.1/db?sslmode=require&password=secret")
+    'postgresql://mql@127.0.0.1/db?sslmode=require&password=***'
     """
-    return _PASSWORD.sub(r"\g<head>***@", url)
+    url = _PASSWORD.sub(r"\g<head>***@", url)
+    return _QUERY_PASSWORD.sub(r"\g<head>***", url)
 
 
 def connect(engine: str = "duckdb", url: str | None = None) -> BaseBackend:
@@ -158,9 +163,10 @@ def _reason(exc: Exception, url: str | None) -> str:
     if len(lines) > 1 and lines[1].startswith(":"):
         # Py4J: "An error occurred while calling ...", then ": java....: why".
         text = f"{text} {lines[1]}"
-    password = _PASSWORD.search(url or "")
-    if password and password["password"]:
-        text = text.replace(password["password"], "***")
+    for pattern in (_PASSWORD, _QUERY_PASSWORD):
+        for found in pattern.finditer(url or ""):
+            if found["password"]:
+                text = text.replace(found["password"], "***")
     return text[:300].rstrip(" .;:")
 
 

@@ -440,8 +440,9 @@ def evaluate(
     result = evaluate_scores(model, y, scores, goal=goal, seed=seed)
     title = f"mql evaluate {model_file.name} on {args.name}"
     notes = [_scored_how(args, at), _PROBABILITY_NOTE]
-    if _learned_from_this(model_file, args.path):
-        notes.insert(0, _SAME_FILE_NOTE)
+    same = _learned_from_this(model_file, args.path)
+    if same is not None:
+        notes.insert(0, same)
     typer.echo(text_report(title, [result], result.advice, notes))
     if report is not None:
         _write_report(report, html_report(title, [result], result.advice, notes))
@@ -499,20 +500,33 @@ _SAME_FILE_NOTE = (
     "these figures include the leads it learned from, so they overstate how it "
     "ranks new leads. The held-out figures are the ones `mql learn` printed."
 )
+_SAME_NAME_NOTE = (
+    "The model file says it was learned from a file named {name} with other "
+    "bytes than this one. If this is a new export of the same leads, these "
+    "figures include leads it learned from and overstate how it ranks new leads; "
+    "judge it on leads that came later."
+)
 
 
-def _learned_from_this(model_file: Path, data_file: Path | None) -> bool:
-    """Whether the model file's header says it learned from ``data_file``'s leads
-    (the same bytes, wherever the file now is)."""
+def _learned_from_this(model_file: Path, data_file: Path | None) -> str | None:
+    """A note when the model file's header says it learned from ``data_file``'s
+    leads (the same bytes, wherever the file now is) or from a file of the same
+    name (perhaps a new export of them); None otherwise."""
     from mql.learn.writer import learned_from
 
     if data_file is None:
-        return False
+        return None
     try:
         source = learned_from(model_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
-        return False
-    return source is not None and source.is_file(data_file)
+        return None
+    if source is None:
+        return None
+    if source.is_file(data_file):
+        return _SAME_FILE_NOTE
+    if Path(source.name).name == data_file.name:
+        return _SAME_NAME_NOTE.format(name=data_file.name)
+    return None
 
 
 def _scored_how(args: DataArgs, at: datetime | None) -> str:
