@@ -22,7 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mql.errors import InputError, LateEventError
 from mql.ingest import importer
@@ -54,6 +54,7 @@ __all__ = [
     "LeadExplanation",
     "LeadScoreRow",
     "MissingAttribute",
+    "MissingEventRead",
     "QuarantineRow",
     "clear_quarantine",
     "explain_lead",
@@ -61,6 +62,7 @@ __all__ = [
     "import_leads",
     "list_quarantine",
     "missing_attributes",
+    "missing_event_reads",
     "model_fingerprint",
     "mqls",
     "open_workspace",
@@ -555,18 +557,196 @@ def _stored_attribute_names(conn: Any) -> set[str] | None:
 def _near(name: str, stored: set[str]) -> tuple[str, ...]:
     """Stored names equal to ``name`` but for case and punctuation, then the most
     similar ones by rapidfuzz."""
-    from rapidfuzz import fuzz, process, utils
+    from rapidfuzz import distance, fuzz, process, utils
 
     def folded(text: str) -> str:
         return "".join(c for c in text.lower() if c.isalnum())
 
     same = sorted(n for n in stored if folded(n) == folded(name))
+    # One typo away (a letter wrong, missing, extra, or two swapped): short names
+    # such as "ulr" for "url" fall below the ratio cutoff.
+    typo = sorted(
+        n
+        for n in stored - set(same)
+        if len(folded(name)) >= 3
+        and distance.OSA.distance(folded(n), folded(name)) <= 1
+    )
     similar = process.extract(
         name,
-        sorted(stored - set(same)),
+        sorted(stored - set(same) - set(typo)),
         scorer=fuzz.ratio,
         processor=utils.default_process,
         score_cutoff=NEAR_MATCH_SCORE,
         limit=MAX_NEAR_MATCHES,
     )
-    return tuple([*same, *(match for match, _, _ in similar)][:MAX_NEAR_MATCHES])
+    near = [*same, *typo, *(match for match, _, _ in similar)]
+    return tuple(near[:MAX_NEAR_MATCHES])
+
+
+# -- event types and properties the model reads but no event has ---------------------
+
+#: Events of the types concerned decoded in Python to find near matches for a
+#: missing property (only when one is missing).
+PROPERTY_SAMPLE = 1000
+
+
+@dataclass(frozen=True)
+class MissingEventRead:
+    """An event type intent rules list that no stored event has (``kind`` "type"),
+    or an event property they read, in ``where`` or as a ``once_per`` key, that no
+    stored event of their types has (``kind`` "property"; ``types`` are those
+    types)."""
+
+    kind: Literal["type", "property"]
+    name: str
+    rules: tuple[str, ...]
+    near: tuple[str, ...]
+    types: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """One line saying what is missing and where to look."""
+        rules = ", ".join(self.rules)
+        near = ", ".join(repr(n) for n in self.near)
+        if self.kind == "type":
+            text = (
+                f"the model reads event type {self.name!r} (rules: {rules}) but no "
+                "stored event has it, so these rules never match"
+            )
+            have = f"the events have {near}: " if self.near else ""
+        else:
+            plural = "s" if len(self.types) > 1 else ""
+            types = ", ".join(repr(t) for t in self.types)
+            text = (
+                f"the model reads event property {self.name!r} (rules: {rules}) but "
+                f"no stored event of type{plural} {types} has it, so these rules "
+                "never give points"
+            )
+            have = f"those events have {near}: " if self.near else ""
+        return f"{text}; {have}check the name in the model or the import mapping"
+
+
+def missing_event_reads(store: Store, model: Model) -> list[MissingEventRead]:
+    """Event types the intent rules list that no stored event has, then event
+    properties they read that no stored event of their types has, each with near
+    matches among the stored names (empty when there are no events).
+
+    Cheap on large stores: one ``SELECT DISTINCT type``, then for each property
+    and set of types one query that stops at the first event having the key; the
+    events are decoded in Python only, from a bounded sample, to name near matches
+    for a missing property. A ``where`` condition ``present: false`` is not a read
+    here: it holds on events without the property.
+    """
+    if not model.intent:
+        return []
+    with store.engine.connect() as conn:
+        stored = _stored_event_types(conn)
+        if not stored:
+            return []
+        findings = _missing_types(model, stored)
+        findings += _missing_properties(conn, model, stored)
+    return findings
+
+
+def _stored_event_types(conn: Any) -> set[str]:
+    import sqlalchemy as sa
+
+    from mql.store.tables import events
+
+    return set(conn.execute(sa.select(events.c.type).distinct()).scalars())
+
+
+def _missing_types(model: Model, stored: set[str]) -> list[MissingEventRead]:
+    read_by: dict[str, list[str]] = {}
+    for rule in model.intent:
+        for event_type in rule.event:
+            if event_type not in stored:
+                read_by.setdefault(event_type, []).append(rule.id)
+    return [
+        MissingEventRead("type", name, tuple(rules), _near(name, stored))
+        for name, rules in sorted(read_by.items())
+    ]
+
+
+def _properties_read(
+    model: Model, stored: set[str]
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(property, rule id, the rule's stored event types) for each property an
+    intent rule reads; rules none of whose types is stored are left out (their
+    types are reported)."""
+    found: list[tuple[str, str, tuple[str, ...]]] = []
+    for rule in model.intent:
+        types = tuple(sorted(t for t in rule.event if t in stored))
+        if not types:
+            continue
+        names = [n for n, c in rule.where.items() if c.present is not False]
+        if rule.repeat.key and rule.repeat.key not in names:
+            names.append(rule.repeat.key)
+        found += [(name, rule.id, types) for name in names]
+    return found
+
+
+def _missing_properties(
+    conn: Any, model: Model, stored: set[str]
+) -> list[MissingEventRead]:
+    present: dict[tuple[str, tuple[str, ...]], bool] = {}
+    rules: dict[str, list[str]] = {}
+    types: dict[str, set[str]] = {}
+    for name, rule_id, rule_types in _properties_read(model, stored):
+        key = (name, rule_types)
+        if key not in present:
+            present[key] = _some_event_has(conn, name, rule_types)
+        if not present[key]:
+            rules.setdefault(name, []).append(rule_id)
+            types.setdefault(name, set()).update(rule_types)
+    return [
+        MissingEventRead(
+            "property",
+            name,
+            tuple(rules[name]),
+            _near(name, _sampled_property_names(conn, types[name])),
+            tuple(sorted(types[name])),
+        )
+        for name in sorted(rules)
+    ]
+
+
+def _some_event_has(conn: Any, name: str, types: Collection[str]) -> bool:
+    """Whether any stored event of these types has the property, asked of the
+    database (stops at the first such event)."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql
+
+    from mql.store.tables import events
+
+    if conn.dialect.name == "postgresql":
+        has = sa.type_coerce(events.c.properties, postgresql.JSONB).has_key(name)
+    elif '"' in name:
+        # A JSON path cannot quote this name: compare the object's keys instead.
+        keys = sa.func.json_each(events.c.properties).table_valued("key")
+        has = sa.exists(sa.select(1).select_from(keys).where(keys.c.key == name))
+    else:
+        path = f'$."{name}"'
+        has = sa.func.json_type(events.c.properties, path).is_not(None)
+    query = sa.select(sa.literal(1)).where(events.c.type.in_(sorted(types)), has)
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def _sampled_property_names(conn: Any, types: Collection[str]) -> set[str]:
+    """The property names on a bounded sample of events of these types."""
+    import sqlalchemy as sa
+
+    from mql.store.tables import events
+
+    query = (
+        sa.select(events.c.properties)
+        .where(events.c.type.in_(sorted(types)))
+        .limit(PROPERTY_SAMPLE)
+    )
+    names: set[str] = set()
+    for properties in conn.execute(query).scalars():
+        if isinstance(properties, str):
+            properties = json.loads(properties)
+        if isinstance(properties, dict):
+            names.update(properties)
+    return names

@@ -69,9 +69,18 @@ def test_weekly_counts_and_outcomes_per_model() -> None:
         ("strict", day(21), 1, 0, 0),
     ]
     assert result.outcomes == [
-        OutcomeRow("current", 2, 1, 13.0, 13.0, 2, 1),
-        OutcomeRow("strict", 2, 0, None, None, 1, 1),
+        OutcomeRow("current", 2, 2, 1, 13.0, 13.0, 2, 1),
+        OutcomeRow("strict", 2, 2, 0, None, None, 1, 1),
     ]
+
+
+def test_conversions_before_the_first_period_end_are_told_apart() -> None:
+    events, leads = _data(CURRENT)
+    # C converted on day 5, before the first period end: no model could be early.
+    ends = period_ends(day(7), day(21), timedelta(weeks=1))
+    (outcome,) = backtest({"current": CURRENT}, events, leads, ends).outcomes  # type: ignore[arg-type]
+    assert (outcome.converted, outcome.converted_from_start) == (2, 1)
+    assert outcome.converted_were_mql == 1
 
 
 def test_period_ends_refuse_a_backwards_range() -> None:

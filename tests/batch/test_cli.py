@@ -56,6 +56,28 @@ def test_backtest_compares_two_models(workspace: tuple[str, Path]) -> None:
     assert [o["model"] for o in body["outcomes"]] == ["mql", "mql (current)"]
 
 
+def test_backtest_takes_the_model_given_before_the_command(
+    workspace: tuple[str, Path],
+) -> None:
+    db, model = workspace
+    period = ["--from", "2025-01-06", "--to", "2025-02-20", "--format", "json"]
+    runner = CliRunner()
+    before = runner.invoke(
+        app, ["--db", db, "--model", str(model), "backtest", *period]
+    )
+    after = runner.invoke(app, ["--db", db, "backtest", "--model", str(model), *period])
+    assert before.exit_code == 0, before.output
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    other = model.with_name("other.yaml")
+    other.write_text(model.read_text(encoding="utf-8"), encoding="utf-8")
+    # The command's own --model wins over the one before it.
+    both = runner.invoke(
+        app, ["--db", db, "--model", str(model), "backtest", "--model", str(other),
+              *period],
+    )  # fmt: skip
+    assert [o["model"] for o in json.loads(both.stdout)["outcomes"]] == ["other"]
+
+
 def test_backtest_says_why_outcomes_are_empty(workspace: tuple[str, Path]) -> None:
     db, model = workspace
     result = CliRunner().invoke(

@@ -205,10 +205,12 @@ def test_every_stored_state_reads_as_the_engines_score(run: Run, model: Model) -
 
 def _outcome(first: np.ndarray, converted: np.ndarray) -> dict[str, Any]:
     was_mql, did_convert = ~np.isnan(first), ~np.isnan(converted)
+    from_start = did_convert & (np.nan_to_num(converted) >= ENDS[0].timestamp())
     before = was_mql & did_convert & (first <= converted)
     days = (converted[before] - first[before]) / 86_400
     return {
         "converted": int(did_convert.sum()),
+        "converted_from_start": int(from_start.sum()),
         "converted_were_mql": int(before.sum()),
         "median_days_earlier": float(np.median(days)) if days.size else None,
         "mean_days_earlier": float(np.mean(days)) if days.size else None,

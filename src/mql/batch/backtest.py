@@ -51,6 +51,7 @@ class OutcomeRow:
 
     model: str
     converted: int
+    converted_from_start: int
     converted_were_mql: int
     median_days_earlier: float | None
     mean_days_earlier: float | None
@@ -182,15 +183,24 @@ def _outcome(
     name: str,
     first_mql: np.ndarray,
     converted: np.ndarray,
+    start: float,
 ) -> OutcomeRow:
-    """Compare the first period end at which each lead was an MQL with conversions."""
+    """Compare the first period end at which each lead was an MQL with conversions.
+
+    ``start`` is the first period end: a lead that converted before it cannot have
+    been an MQL at a period end before converting, so ``converted_from_start``
+    counts the conversions a model could have been early for.
+    """
     was_mql = ~np.isnan(first_mql)
     did_convert = ~np.isnan(converted)
     before = did_convert & was_mql & (first_mql <= converted)
     lead_days = (converted[before] - first_mql[before]) / SECONDS_PER_DAY
+    with np.errstate(invalid="ignore"):
+        from_start = did_convert & (converted >= start)
     return OutcomeRow(
         model=name,
         converted=int(did_convert.sum()),
+        converted_from_start=int(from_start.sum()),
         converted_were_mql=int(before.sum()),
         median_days_earlier=float(np.median(lead_days)) if lead_days.size else None,
         mean_days_earlier=float(np.mean(lead_days)) if lead_days.size else None,
@@ -236,7 +246,7 @@ def backtest(
                 )
             )
             previous = mql
-        outcomes.append(_outcome(name, first, converted))
+        outcomes.append(_outcome(name, first, converted, epoch_seconds(ends[0])))
     log.info(
         "backtest of %d models over %d periods on %s in %.2fs",
         len(models),

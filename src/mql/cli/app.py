@@ -275,8 +275,8 @@ def _import_file(
     mapping: Path | None,
     strict: bool,
 ) -> None:
-    """Import a leads or events file, print the counts and warn about attributes
-    the model reads that no lead has."""
+    """Import a leads or events file, print the counts and warn about what the
+    model reads that the store lacks (attributes, event types, event properties)."""
     from mql.workspace import import_events, import_leads
 
     run = import_leads if kind == "leads" else import_events
@@ -286,7 +286,7 @@ def _import_file(
             store, file, mapping=mapping, strict=strict, progress=progress, model=model
         )
         _finish_import(_out(ctx), report)
-        _warn_missing_attributes(store, model)
+        warn_missing_reads(store, model)
 
 
 def _model_if_present(ctx: typer.Context) -> Model | None:
@@ -295,16 +295,23 @@ def _model_if_present(ctx: typer.Context) -> Model | None:
     return load_model(path) if path.exists() else None
 
 
-def _warn_missing_attributes(store: Store, model: Model | None) -> None:
-    """Warn on standard error, once each, about attributes the model reads that
-    no lead has (a column named differently, e.g. ``Title`` for ``title``)."""
+def warn_missing_reads(
+    store: Store, model: Model | None, source: Path | None = None
+) -> None:
+    """Warn on standard error, once each, about what the model reads that the
+    store lacks: lead attributes (a column named differently, e.g. ``Title`` for
+    ``title``), then event types and event properties (a misspelt type such as
+    ``campain_call``). With ``source``, each line names the model file."""
     if model is None:
         return
-    from mql.workspace import missing_attributes
+    from mql.workspace import missing_attributes, missing_event_reads
 
+    messages = [f.message for f in missing_attributes(store, model)]
+    messages += [f.message for f in missing_event_reads(store, model)]
+    prefix = f"warning: {source}: " if source is not None else "warning: "
     console = Console(stderr=True, soft_wrap=True)
-    for finding in missing_attributes(store, model):
-        console.print(f"warning: {finding.message}", markup=False, highlight=False)
+    for message in messages:
+        console.print(f"{prefix}{message}", markup=False, highlight=False)
 
 
 def _finish_import(out: Console, report: ImportReport) -> None:
@@ -353,7 +360,7 @@ def score(
     with _store(ctx) as store:
         rescore(store, model, at=instant)
         rows = scores(store, model, instant)
-        _warn_missing_attributes(store, model)
+        warn_missing_reads(store, model)
     listing = (
         records.lead_records(rows)[:limit] if limit else records.lead_records(rows)
     )
@@ -378,7 +385,7 @@ def mqls(
     model = _model(ctx)
     with _store(ctx) as store:
         rows = list_mqls(store, model, instant, limit)
-        _warn_missing_attributes(store, model)
+        warn_missing_reads(store, model)
     emit(
         _out(ctx),
         records.lead_records(rows),

@@ -45,6 +45,7 @@ PERIOD_FIELDS = ("period_end", "model", "mqls", "gained", "lost")
 OUTCOME_FIELDS = (
     "model",
     "converted",
+    "converted_from_start",
     "converted_were_mql",
     "median_days_earlier",
     "mean_days_earlier",
@@ -66,8 +67,7 @@ EngineOption = Annotated[
         "--engine",
         envvar=ENGINE_ENV,
         show_envvar=False,
-        help=f"Where to run: {', '.join(ENGINES)}. "
-        f"Default: ${ENGINE_ENV}, else duckdb.",
+        help=f"Where to run: {', '.join(ENGINES)} (or set ${ENGINE_ENV}).",
     ),
 ]
 EngineUrlOption = Annotated[
@@ -173,11 +173,13 @@ def rescore(
     Example: mql rescore --at 2025-03-31 --engine duckdb
     """
     from mql.batch.store_io import rescore_store
+    from mql.cli.app import warn_missing_reads
 
     model = load_model(getattr(_root(ctx), "model", None) or Path("mql.yaml"))
     started = now()
     with _store(ctx) as store:
         report = rescore_store(store, model, at or started, engine, engine_url)
+        warn_missing_reads(store, model)
     _empty_store_note(report.leads, report.events, report.at)
     if at is not None and at < started:
         _note(
@@ -192,7 +194,6 @@ def rescore(
 @reports_errors
 def backtest(
     ctx: typer.Context,
-    new: Annotated[Path, typer.Option("--model", help="The model to try (YAML).")],
     start: Annotated[
         datetime,
         typer.Option(
@@ -210,6 +211,15 @@ def backtest(
             "--every does not divide the range.",
         ),
     ],
+    new: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="The model to try (YAML). Default: the model given before the "
+            "command (mql --model M.yaml backtest ...), else mql.yaml.",
+            show_default=False,
+        ),
+    ] = None,
     against: Annotated[
         Path | None,
         typer.Option("--against", help="The current model, to compare with."),
@@ -231,7 +241,9 @@ def backtest(
     from mql.batch.backtest import backtest as run_backtest
     from mql.batch.backtest import period_ends
     from mql.batch.store_io import read_store
+    from mql.cli.app import warn_missing_reads
 
+    new = new or getattr(_root(ctx), "model", None) or Path("mql.yaml")
     models = {new.stem: load_model(new)}
     if against is not None:
         models[f"{against.stem} (current)"] = load_model(against)
@@ -240,6 +252,8 @@ def backtest(
     with _store(ctx) as store:
         events, leads = read_store(store, list(models.values()), ends[-1])
         undated = _converted_without_date(store)
+        for path in [new, *([against] if against is not None else [])]:
+            warn_missing_reads(store, load_model(path), source=path)
     # The store's event keys are unique: no copies to drop.
     result = run_backtest(models, events, leads, ends, backend, dedupe=False)
     _empty_store_note(leads.num_rows, events.num_rows, ends[-1])

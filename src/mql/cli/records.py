@@ -134,6 +134,9 @@ FIELD_MEANINGS: dict[str, dict[str, str]] = {
     "--outcomes`), one per model": {
         "model": "the model, as in the period rows",
         "converted": "leads with a conversion date (`converted_at`) in the store",
+        "converted_from_start": "of those, how many converted at or after the first "
+        "period end (`--from`): the conversions a model could have seen coming, "
+        "the base to read `converted_were_mql` against",
         "converted_were_mql": "of those, how many were MQLs at a period end at or "
         "before converting",
         "median_days_earlier": "median days from the first period end at which "
