@@ -571,11 +571,17 @@ def _near(name: str, stored: set[str]) -> tuple[str, ...]:
         if len(folded(name)) >= 3
         and distance.OSA.distance(folded(n), folded(name)) <= 1
     )
+
+    def compared(text: str) -> str:
+        # Without the shared "account." prefix, which alone made account.name look
+        # like account.state.
+        return str(utils.default_process(text.removeprefix(ACCOUNT_PREFIX)))
+
     similar = process.extract(
         name,
         sorted(stored - set(same) - set(typo)),
         scorer=fuzz.ratio,
-        processor=utils.default_process,
+        processor=compared,
         score_cutoff=NEAR_MATCH_SCORE,
         limit=MAX_NEAR_MATCHES,
     )

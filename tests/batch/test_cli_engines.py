@@ -63,6 +63,20 @@ def test_a_password_in_the_query_is_hidden_too(workspace: tuple[str, Path]) -> N
     assert "s3cret" not in line
 
 
+def test_a_keyword_connection_string_is_refused_without_its_password(
+    workspace: tuple[str, Path],
+) -> None:
+    dsn = "host=127.0.0.1 user=app password=s3cret dbname=x"
+    line = _one_error_line(
+        _run(*workspace, "rescore", "--engine", "postgres", "--engine-url", dsn)
+    )
+    assert (
+        "'host=127.0.0.1 user=app password=*** dbname=x' is not a PostgreSQL URL"
+        in line
+    )
+    assert "s3cret" not in line
+
+
 @pytest.mark.postgres
 def test_a_missing_database_is_one_line(
     workspace: tuple[str, Path], postgres_url: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from mql.errors import StoreError
-from mql.settings import DEFAULT_DATABASE_URL, Settings
+from mql.settings import DEFAULT_DATABASE_URL, Settings, mask_url
 from mql.store import (
     Store,
     alembic_config,
@@ -132,6 +133,40 @@ def test_the_repr_masks_the_password() -> None:
     store = open_store("postgresql+psycopg://app:s3cret@127.0.0.1:1/x", migrate=False)
     assert "s3cret" not in repr(store)
     assert "***" in repr(store)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://app@db/mql?password=s3cret",
+         "postgresql+psycopg://app@db/mql?password=***"),
+        ("postgresql+psycopg://app@db/mql?sslmode=require&PASSWORD=s3cret",
+         "postgresql+psycopg://app@db/mql?sslmode=require&PASSWORD=***"),
+        ("postgresql+psycopg://app:s3cret@db/mql?password=s3cret",
+         "postgresql+psycopg://app:***@db/mql?password=***"),
+        ("sqlite:///mql.db", "sqlite:///mql.db"),
+    ],
+)  # fmt: skip
+def test_a_password_in_the_query_is_masked_too(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+def test_a_failing_store_does_not_print_a_query_password(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mql.cli.app import app
+
+    url = "postgresql+psycopg://nosuchuser@127.0.0.1:1/x?password=s3cret"
+    model = tmp_path / "mql.yaml"
+    model.write_text(
+        "name: m\nthreshold: 10\ngroups: [{id: g}]\nintent: [{id: r, event: e, "
+        "points: 5, group: g, repeat: every}]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["--db", url, "--model", str(model), "mqls"])
+    assert result.exit_code == 2
+    assert "password=***" in result.output
+    assert "s3cret" not in result.output
 
 
 def test_settings_read_the_environment() -> None:

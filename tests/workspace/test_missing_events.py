@@ -126,3 +126,11 @@ def test_two_letter_names_get_no_typo_guess() -> None:
 
     # One letter off, but with two letters that is half the name.
     assert _near("ab", {"ac", "xyz"}) == ()
+
+
+def test_the_account_prefix_alone_does_not_make_names_near() -> None:
+    from mql.workspace import _near
+
+    stored = {"account.name", "account.industry", "state"}
+    assert _near("account.state", stored) == ("state",)
+    assert _near("account.industy", stored) == ("account.industry",)

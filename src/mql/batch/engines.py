@@ -14,6 +14,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from mql.errors import EngineError
+from mql.settings import PASSWORD_PARAMETER, hide_password_parameters
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ FIXES = {
     "that the cluster answers; PySpark needs Java 17 on PATH",
 }
 _PASSWORD = re.compile(r"(?P<head>://[^:/@?#]*:)(?P<password>[^@/?#]*)@")
-#: A password given as a query parameter (``?password=...``, libpq's way too).
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<password>[^&#]*)", re.I)
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -62,8 +61,7 @@ def shown_url(url: str) -> str:
     >>> shown_url("postgresql://mql@127.0.0.1/db?sslmode=require&password=secret")
     'postgresql://mql@127.0.0.1/db?sslmode=require&password=***'
     """
-    url = _PASSWORD.sub(r"\g<head>***@", url)
-    return _QUERY_PASSWORD.sub(r"\g<head>***", url)
+    return hide_password_parameters(_PASSWORD.sub(r"\g<head>***@", url))
 
 
 def connect(engine: str = "duckdb", url: str | None = None) -> BaseBackend:
@@ -163,7 +161,7 @@ def _reason(exc: Exception, url: str | None) -> str:
     if len(lines) > 1 and lines[1].startswith(":"):
         # Py4J: "An error occurred while calling ...", then ": java....: why".
         text = f"{text} {lines[1]}"
-    for pattern in (_PASSWORD, _QUERY_PASSWORD):
+    for pattern in (_PASSWORD, PASSWORD_PARAMETER):
         for found in pattern.finditer(url or ""):
             if found["password"]:
                 text = text.replace(found["password"], "***")
